@@ -1,0 +1,37 @@
+# Two commands for a fresh machine (Python 3.11 + package registry):
+#   make run   - install pinned deps into .venv, generate the default data, run every pipeline
+#   make test  - install pinned deps (+ test extras) into .venv and run the test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean-data
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==26.3
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/statarb generate
+	$(VENV)/bin/kedro run
+
+test: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m pytest -n 2 -m "not slow"
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -r requirements-bench.lock
+	$(PY) benchmarks/run_all.py
+
+clean-data:
+	rm -rf data/01_raw data/bars data/bars_adjusted data/ticks data/alpha data/02_intermediate data/08_reporting data/statarb.db

@@ -1,0 +1,40 @@
+"""The ``statarb`` command line (also available as ``kedro statarb ...`` inside the project).
+
+Each subcommand lives beside the code it drives; this module only assembles them. Imports are
+lazy so that ``statarb --help`` stays fast and a broken optional part names itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+SUBCOMMANDS: dict[str, str] = {
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """statarb: data generation, database migrations, run listing and SQL over the store."""
+
+
+@click.group(name="statarb-project")
+def kedro_commands() -> None:
+    """Entry point for ``kedro statarb ...`` (Kedro project command plugin)."""
+
+
+kedro_commands.add_command(main, name="statarb")
