@@ -33,8 +33,8 @@ def main() -> None:
 
 
 @click.group(name="statarb-project")
-def kedro_commands() -> None:
-    """Entry point for ``kedro statarb ...`` (Kedro project command plugin)."""
+def cli() -> None:
+    """Project commands that Kedro adds to its own CLI: ``kedro statarb ...``."""
 
 
-kedro_commands.add_command(main, name="statarb")
+cli.add_command(main, name="statarb")
