@@ -1,0 +1,1 @@
+"""Reporting: performance metrics, attribution, HTML tearsheets and SQL over the store."""
