@@ -1,0 +1,146 @@
+"""Connections and migrations of the relational tier (SQLite by default, PostgreSQL on request).
+
+* :func:`resolve_db_url` - ``credentials["con"]``, else env ``STATARB_DB_URL``, else
+  ``sqlite:///data/statarb.db`` (relative to the working directory, i.e. the Kedro project root).
+* :func:`get_engine` - one cached :class:`sqlalchemy.Engine` per URL. SQLite: ``PRAGMA
+  foreign_keys=ON`` on every connection, real ``BEGIN`` so reads and DDL join the transaction
+  (SQLAlchemy's documented recipe for the ``sqlite3`` driver's legacy transaction mode), a 30 s busy
+  timeout, and the parent folder of the file is created. PostgreSQL: session ``TimeZone=UTC``.
+* :func:`upgrade` - ``alembic upgrade head`` with the migrations shipped inside the package.
+* :func:`ensure_schema` - upgrade once per process when the database is not at head.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+DEFAULT_DB_URL = "sqlite:///data/statarb.db"
+ENV_VAR = "STATARB_DB_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_KEY = 0x5354_4152  # "STAR": serialises concurrent upgrades of one PostgreSQL database
+
+_engines: dict[str, sa.Engine] = {}
+_at_head: set[str] = set()
+_lock = threading.RLock()
+
+
+def resolve_db_url(credentials: Mapping[str, Any] | None = None) -> str:
+    """Return the database URL: ``credentials["con"]``, then ``$STATARB_DB_URL``, then the default."""
+    if credentials and credentials.get("con"):
+        return str(credentials["con"])
+    env = os.environ.get(ENV_VAR, "").strip()
+    return env or DEFAULT_DB_URL
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _on_sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def get_engine(url: str) -> sa.Engine:
+    """Return the cached engine for ``url`` (created on first use; see module docstring)."""
+    with _lock:
+        eng = _engines.get(url)
+        if eng is not None:
+            return eng
+        parsed = sa.make_url(url)
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        elif parsed.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {"options": "-c timezone=UTC"}
+        eng = sa.create_engine(parsed, **kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            sa.event.listen(eng, "connect", _on_sqlite_connect)
+            sa.event.listen(eng, "begin", _on_sqlite_begin)
+        _engines[url] = eng
+        return eng
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the cached engines (tests, forked workers)."""
+    with _lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()
+        _at_head.clear()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic :class:`Config` pointing at the packaged migrations (no ``alembic.ini`` needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The head revision of the packaged migrations."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships a revision
+        raise RuntimeError(f"no Alembic revision found under {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(url: str) -> str | None:
+    """The Alembic revision the database at ``url`` is at (``None`` when never migrated)."""
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Run ``alembic upgrade <revision>`` on ``url`` in one transaction."""
+    eng = get_engine(url)
+    cfg = alembic_config(url)
+    with eng.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    with _lock:
+        if revision == "head":
+            _at_head.add(url)
+
+
+def ensure_schema(url: str) -> None:
+    """Bring the database at ``url`` to head unless this process already did or saw it there.
+
+    A concurrent upgrade by another process (both saw an empty database) is tolerated: on failure
+    the revision is read again and the error re-raised only if the database is still not at head.
+    """
+    if url in _at_head:
+        return
+    head = head_revision()
+    if current_revision(url) != head:
+        try:
+            upgrade(url)
+        except Exception:
+            if current_revision(url) != head:
+                raise
+    with _lock:
+        _at_head.add(url)
