@@ -1,0 +1,41 @@
+"""Tick -> bar aggregation (spec §5.2 -> §5.1 layout).
+
+Bars are labelled by their **open** time (spec §9.2): a tick at ``t`` belongs to the bar
+``[floor(t, every), floor(t, every) + every)`` (left-closed). OHLC are the first/max/min/last
+tick prices in time order, volume the sum of tick sizes; ``adj_factor`` is 1.0 (as traded).
+Only intervals that contain ticks produce a bar. Implemented with Polars ``group_by_dynamic``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+BAR_COLUMNS = ("symbol", "datetime", "open", "high", "low", "close", "volume", "adj_factor")
+
+
+def ticks_to_bars(ticks: pl.DataFrame | pl.LazyFrame, every: str = "1m") -> pl.DataFrame:
+    """Aggregate ``ticks`` (symbol, datetime, price, size, ...) into bars of length ``every``."""
+    lf = ticks.lazy() if isinstance(ticks, pl.DataFrame) else ticks
+    out = (
+        lf.select("symbol", "datetime", "price", "size")
+        .sort("symbol", "datetime")
+        .group_by_dynamic(
+            "datetime",
+            every=every,
+            closed="left",
+            label="left",
+            group_by="symbol",
+            start_by="window",
+        )
+        .agg(
+            pl.col("price").first().alias("open"),
+            pl.col("price").max().alias("high"),
+            pl.col("price").min().alias("low"),
+            pl.col("price").last().alias("close"),
+            pl.col("size").sum().alias("volume"),
+        )
+        .with_columns(pl.lit(1.0).alias("adj_factor"))
+        .select(BAR_COLUMNS)
+        .sort("symbol", "datetime")
+    )
+    return out.collect()
