@@ -120,7 +120,7 @@ def parse_corporate_actions(
     ratio_ok = pl.col("ratio").is_finite().fill_null(False) & (pl.col("ratio") > 0)
     cash_ok = pl.col("cash_amount").is_finite().fill_null(False) & (pl.col("cash_amount") >= 0)
     rule = (
-        pl.when(~pl.col("symbol_id").is_in(known))
+        pl.when(~pl.col("symbol_id").is_in(known.implode()))
         .then(pl.lit("unknown_symbol"))
         .when(~pl.col("action_type").is_in(list(ACTION_TYPES)))
         .then(pl.lit("unknown_action"))

@@ -58,7 +58,7 @@ def _finite(col: str) -> pl.Expr:
 def _row_rules(kind: str, known: pl.Series) -> pl.Expr:
     prices = ["open", "high", "low", "close"] if kind == "bars" else ["price"]
     qty = "volume" if kind == "bars" else "size"
-    expr = pl.when(~pl.col("symbol").is_in(known)).then(pl.lit("unknown_symbol"))
+    expr = pl.when(~pl.col("symbol").is_in(known.implode())).then(pl.lit("unknown_symbol"))
     expr = expr.when(~pl.all_horizontal(_finite(c) for c in prices)).then(
         pl.lit("non_finite_price")
     )

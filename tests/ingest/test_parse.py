@@ -1,0 +1,116 @@
+"""Parsing raw vendor files: local time -> UTC (with DST), upper-casing, parse errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+
+from statarb.ingest import IngestionError, parse_file, parse_partitions
+from tests.ingest.rawfiles import bars_csv
+
+NY = ZoneInfo("America/New_York")
+ROW = (1.0, 2.0, 0.5, 1.5, 100)
+
+
+def _utc(d: str, t: str) -> dt.datetime:
+    """Reference conversion with the standard library's tz database."""
+    naive = dt.datetime.fromisoformat(f"{d}T{t}")
+    return naive.replace(tzinfo=NY).astimezone(dt.UTC)
+
+
+def test_dst_conversion_matches_zoneinfo(bar_spec):
+    # 2026-03-08 is the US spring-forward day; 2026-11-01 the fall-back day
+    stamps = [
+        ("2026-03-06", "09:30:00"),
+        ("2026-03-09", "09:30:00"),
+        ("2026-03-08", "01:59:59"),
+        ("2026-03-08", "03:00:00"),
+        ("2026-10-30", "15:59:00"),
+        ("2026-11-02", "09:30:00"),
+    ]
+    data = bars_csv([("aapl", d, t, *ROW) for d, t in stamps])
+    df = parse_file(data, "SYNTH_bars_x.csv", bar_spec)
+    assert df.schema["datetime"] == pl.Datetime("us", "UTC")
+    assert df["datetime"].to_list() == [_utc(d, t) for d, t in stamps]
+    # 09:30 New York is 14:30 UTC in winter (EST) and 13:30 UTC in summer (EDT)
+    assert df["datetime"][0].hour == 14 and df["datetime"][1].hour == 13
+    assert df["symbol"].to_list() == ["AAPL"] * len(stamps)
+    assert df["source_row"].to_list() == list(range(1, len(stamps) + 1))
+    assert (df["source_file"] == "SYNTH_bars_x.csv").all()
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "row"),
+    [("2026-03-08", "02:30:00", 2), ("2026-11-01", "01:30:00", 2)],
+    ids=["non-existent", "ambiguous"],
+)
+def test_dst_gap_or_fold_is_error_naming_file_and_row(bar_spec, date, time, row):
+    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", *ROW), ("AAPL", date, time, *ROW)])
+    with pytest.raises(
+        IngestionError, match=rf"bad\.csv, row {row}: local time .* ambiguous or does not exist"
+    ):
+        parse_file(data, "bad.csv", bar_spec)
+
+
+def test_microsecond_precision_ticks(tick_spec):
+    raw = pl.DataFrame(
+        {
+            "sym": ["spy", "SPY"],
+            "ts": ["2026-05-28 09:30:00.000001", "2026-05-28 15:59:59.999999"],
+            "px": [500.0, 501.0],
+            "qty": [10.0, 5.0],
+            "side": ["B", "S"],
+            "venue": ["X", "Y"],
+        }
+    )
+    buf = io.BytesIO()
+    raw.write_parquet(buf)
+    df = parse_file(buf.getvalue(), "t.parquet", tick_spec)
+    assert df["datetime"].to_list() == [
+        dt.datetime(2026, 5, 28, 13, 30, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 5, 28, 19, 59, 59, 999999, tzinfo=dt.UTC),
+    ]
+    assert df["side"].to_list() == ["buy", "sell"]
+    assert df["exchange"].to_list() == ["X", "Y"]
+    assert df["symbol"].to_list() == ["SPY", "SPY"]
+
+
+def test_unparseable_price_fails_with_file_name(bar_spec):
+    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", "abc", 2, 1, 1.5, 100)])
+    with pytest.raises(IngestionError, match=r"^SYNTH_bars_20260306\.csv: cannot parse csv"):
+        parse_file(data, "SYNTH_bars_20260306.csv", bar_spec)
+
+
+def test_missing_column_fails_with_file_name(bar_spec):
+    data = b"Ticker,Date,Time,Open,High,Low,Close\nAAPL,2026-03-06,09:30:00,1,2,1,1.5\n"
+    with pytest.raises(IngestionError, match=r"f\.csv: missing column\(s\) \['Volume'\]"):
+        parse_file(data, "f.csv", bar_spec)
+
+
+def test_bad_timestamp_names_row(bar_spec):
+    data = bars_csv(
+        [("AAPL", "2026-03-06", "09:30:00", *ROW), ("AAPL", "2026-13-06", "09:31:00", *ROW)]
+    )
+    with pytest.raises(
+        IngestionError, match=r"f\.csv, row 2: cannot parse timestamp '2026-13-06 09:31:00'"
+    ):
+        parse_file(data, "f.csv", bar_spec)
+
+
+def test_garbage_parquet_fails_with_file_name(tick_spec):
+    with pytest.raises(IngestionError, match=r"^t\.parquet: cannot parse parquet"):
+        parse_file(b"not a parquet file", "t.parquet", tick_spec)
+
+
+def test_partitions_concatenate_in_file_name_order(bar_spec):
+    parts = {
+        "SYNTH_bars_20260310.csv": lambda: bars_csv([("AAPL", "2026-03-10", "09:30:00", *ROW)]),
+        "SYNTH_bars_20260309.csv": bars_csv([("AAPL", "2026-03-09", "09:30:00", *ROW)]),
+    }
+    df = parse_partitions(parts, bar_spec)
+    assert df["source_file"].to_list() == ["SYNTH_bars_20260309.csv", "SYNTH_bars_20260310.csv"]
+    assert parse_partitions({}, bar_spec).height == 0

@@ -1,0 +1,174 @@
+"""Validation rules (spec §8): each bad row lands in quarantine with its file, row and rule."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import pytest
+
+from statarb.ingest import parse_corporate_actions, parse_partitions, parse_symbols, validate
+from statarb.ingest.parse import parse_file
+from tests.ingest.rawfiles import bars_csv
+
+OK = (10.0, 11.0, 9.0, 10.5, 100)
+DAY1 = [
+    ("aapl", "2026-03-06", "09:30:00", *OK),  # 1 ok (lower-case ticker is fine)
+    ("AAPL", "2026-03-06", "09:31:00", 10.0, 11.0, 9.0, -1.0, 100),  # 2 negative_price
+    ("AAPL", "2026-03-06", "09:32:00", 10.0, 8.0, 9.0, 10.5, 100),  # 3 high_lt_low
+    ("AAPL", "2026-03-06", "09:33:00", 10.0, 11.0, 9.0, "NaN", 100),  # 4 non_finite_price
+    ("AAPL", "2026-03-06", "09:34:00", 10.0, 11.0, 9.0, "inf", 100),  # 5 non_finite_price
+    ("ZZZZ", "2026-03-06", "09:34:00", *OK),  # 6 unknown_symbol
+    ("AAPL", "2026-03-06", "09:35:00", *OK),  # 7 ok
+    ("AAPL", "2026-03-06", "09:35:00", *OK),  # 8 duplicate of 7
+    ("AAPL", "2026-03-06", "09:33:00", *OK),  # 9 non_increasing_datetime (after 09:35)
+    ("AAPL", "2026-03-06", "09:35:00", 10.0, 11.0, 9.0, 10.4, 100),  # 10 same key, other value
+    ("MSFT", "2026-03-06", "09:30:00", *OK),  # 11 ok (other symbol, own ordering)
+    ("MSFT", "2026-03-06", "09:31:00", 10.0, 11.0, 9.0, 10.5, -5),  # 12 invalid_volume
+    ("AAPL", "2026-03-06", "09:36:00", *OK),  # 13 ok
+]
+EXPECTED = {
+    2: "negative_price",
+    3: "high_lt_low",
+    4: "non_finite_price",
+    5: "non_finite_price",
+    6: "unknown_symbol",
+    8: "duplicate",
+    9: "non_increasing_datetime",
+    10: "non_increasing_datetime",
+    12: "invalid_volume",
+}
+
+
+def test_each_rule_quarantines_file_row_and_rule(bar_spec):
+    df = parse_file(bars_csv(DAY1), "SYNTH_bars_20260306.csv", bar_spec)
+    res = validate(df, "bars", ["AAPL", "MSFT"])
+    q = res.quarantine
+    assert dict(zip(q["source_row"], q["rule"], strict=True)) == EXPECTED
+    assert (q["source_file"] == "SYNTH_bars_20260306.csv").all()
+    assert q.columns[:3] == ["rule", "source_file", "source_row"]
+    # raw values are kept: row 2's close is the offending -1.0
+    assert q.filter(pl.col("source_row") == 2)["close"][0] == -1.0
+    assert res.valid["source_row"].to_list() == [1, 7, 11, 13]
+    # nothing valid dropped, nothing duplicated: valid + quarantine = input rows
+    assert res.valid.height + q.height == df.height
+    assert res.counts() == {
+        "duplicate": 1,
+        "high_lt_low": 1,
+        "invalid_volume": 1,
+        "negative_price": 1,
+        "non_finite_price": 2,
+        "non_increasing_datetime": 2,
+        "unknown_symbol": 1,
+    }
+    # the valid rows are strictly increasing per symbol
+    v = res.valid
+    assert (
+        v.group_by("symbol")
+        .agg((pl.col("datetime").diff().drop_nulls() > 0).all())["datetime"]
+        .all()
+    )
+
+
+def test_ordering_and_duplicates_span_files(bar_spec):
+    parts = {
+        "SYNTH_bars_20260306.csv": bars_csv([("AAPL", "2026-03-06", "15:59:00", *OK)]),
+        "SYNTH_bars_20260309.csv": bars_csv(
+            [("AAPL", "2026-03-06", "15:59:00", *OK), ("AAPL", "2026-03-09", "09:30:00", *OK)]
+        ),
+    }
+    res = validate(parse_partitions(parts, bar_spec), "bars", ["AAPL"])
+    assert res.quarantine.select("rule", "source_file", "source_row").rows() == [
+        ("duplicate", "SYNTH_bars_20260309.csv", 1)
+    ]
+
+
+def test_tick_rules(tick_spec):
+    raw = pl.DataFrame(
+        {
+            "sym": ["SPY", "SPY", "SPY", "SPY", "QQQ", "SPY"],
+            "ts": [
+                "2026-05-28 09:30:00.000001",
+                "2026-05-28 09:30:00.000001",  # exact duplicate
+                "2026-05-28 09:30:00.500000",
+                "2026-05-28 09:30:00.400000",  # earlier than previous -> non_increasing
+                "2026-05-28 09:30:00.400000",  # unknown symbol
+                "2026-05-28 09:30:01.000000",
+            ],
+            "px": [500.0, 500.0, 501.0, 499.0, 1.0, float("nan")],
+            "qty": [10.0, 10.0, 5.0, 1.0, 1.0, 1.0],
+            "side": ["B", "B", "S", "B", "B", "S"],
+            "venue": ["X"] * 6,
+        }
+    )
+    buf = io.BytesIO()
+    raw.write_parquet(buf)
+    df = parse_file(buf.getvalue(), "SYNTH_ticks_20260528.parquet", tick_spec)
+    res = validate(df, "ticks", ["SPY"])
+    assert res.quarantine.select("source_row", "rule").rows() == [
+        (2, "duplicate"),
+        (4, "non_increasing_datetime"),
+        (5, "unknown_symbol"),
+        (6, "non_finite_price"),
+    ]
+    assert res.valid["source_row"].to_list() == [1, 3]
+
+
+def test_validate_rejects_unknown_kind(bar_spec):
+    df = parse_file(bars_csv([("AAPL", "2026-03-06", "09:30:00", *OK)]), "f.csv", bar_spec)
+    with pytest.raises(ValueError, match="kind must be"):
+        validate(df, "quotes", ["AAPL"])
+
+
+SYMBOLS = b"""ticker,name,asset_class,exchange,currency,sector
+aapl,Apple,equity,XNAS,USD,Tech
+MSFT,Microsoft,equity,XNAS,USD,Tech
+"""
+
+
+def test_symbols_upper_cased_and_typed():
+    df = parse_symbols(SYMBOLS)
+    assert df["symbol_id"].to_list() == ["AAPL", "MSFT"]
+    assert df.columns == [
+        "symbol_id",
+        "display_name",
+        "asset_class",
+        "exchange",
+        "currency",
+        "updated_at",
+    ]
+    assert df.schema["updated_at"] == pl.Datetime("us", "UTC")
+
+
+def test_symbols_duplicate_ticker_is_error():
+    from statarb.ingest import IngestionError
+
+    with pytest.raises(
+        IngestionError, match=r"symbols\.csv, row 3: ticker 'AAPL' listed more than once"
+    ):
+        parse_symbols(SYMBOLS + b"AAPL,Apple again,equity,XNAS,USD,Tech\n")
+
+
+def test_corporate_actions_parsed_and_bad_rows_quarantined():
+    raw = b"""ticker,action,ex_date,ratio,cash_amount,note
+aapl,split,2026-03-10,2.0,,2-for-1
+MSFT,dividend,2026-04-01,,0.75,quarterly
+ZZZZ,dividend,2026-04-01,,0.75,unknown
+MSFT,split,2026-04-02,,,no ratio
+MSFT,merger,2026-04-03,1.0,,bad action
+MSFT,dividend,2026-04-01,,0.80,same key again
+"""
+    res = parse_corporate_actions(raw, ["AAPL", "MSFT"])
+    v = res.valid
+    assert v.select("symbol_id", "action_type", "ratio", "cash_amount").rows() == [
+        ("AAPL", "split", 2.0, None),
+        ("MSFT", "dividend", None, 0.75),
+    ]
+    assert v.schema["ex_date"] == pl.Date and v["ex_date"][0].isoformat() == "2026-03-10"
+    assert v.schema["recorded_at"] == pl.Datetime("us", "UTC")
+    assert res.quarantine.select("source_row", "rule").rows() == [
+        (3, "unknown_symbol"),
+        (4, "invalid_ratio"),
+        (5, "unknown_action"),
+        (6, "duplicate"),
+    ]
