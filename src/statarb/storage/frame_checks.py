@@ -28,6 +28,7 @@ Rules (spec §5 constraints, §8 validation table, §9.1 identifiers):
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -102,10 +103,14 @@ def _structure(df: pl.DataFrame, lay: Layout) -> list[Violation]:
     return out
 
 
+def _fmt(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else repr(value)
+
+
 def _examples(bad: pl.DataFrame, cols: list[str]) -> str:
     parts = []
     for row in bad.head(MAX_EXAMPLES).iter_rows(named=True):
-        vals = ", ".join(f"{c}={row[c]!r}" for c in cols if c != _ROW)
+        vals = ", ".join(f"{c}={_fmt(row[c])}" for c in cols if c != _ROW)
         parts.append(f"row {row[_ROW]} ({vals})")
     return "; ".join(parts)
 
