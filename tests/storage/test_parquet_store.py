@@ -238,6 +238,10 @@ def test_pair_partitions_pruned_and_filtered(tmp_path):
     assert got["pair_id"].to_list() == ["CCC_DDD"] and got["theta"].to_list() == [4.0]
     with pytest.raises(ParquetStoreError, match="no symbol column"):
         scan_store(tmp_path, "ou_output", symbols="AAA")
+    with pytest.raises(ParquetStoreError, match="has no source partition"):
+        scan_store(tmp_path, "ou_output", source="SYN")
+    with pytest.raises(ParquetStoreError, match="has no source partition"):
+        write_partitions(full_frame("ou_output"), tmp_path, "ou_output", source="SYN")
 
 
 def test_empty_selection_is_an_empty_lazyframe_with_schema(tmp_path):

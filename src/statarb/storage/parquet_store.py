@@ -105,6 +105,11 @@ def _children(folder: Path, column: str, wanted: list[str] | None) -> list[tuple
     return out
 
 
+def _no_source_for_pairs(lay: Layout, source: object) -> None:
+    if source is not None and "source" not in lay.partition_by:
+        raise ParquetStoreError(f"[{lay.name}] has no source partition; got source={source!r}")
+
+
 def partition_files(
     root: str | Path,
     layout: str | Layout,
@@ -120,6 +125,7 @@ def partition_files(
     folders of spread_series and ou_output. Returns existing ``data.parquet`` paths, sorted.
     """
     lay = get_layout(layout)
+    _no_source_for_pairs(lay, source)
     root = Path(root)
     lo, hi = _bound(start, "start"), _bound(end, "end")
     if lo and hi and lo[0] > hi[0]:
@@ -338,6 +344,7 @@ def write_partitions(
     lay = get_layout(layout)
     if mode not in ("merge", "replace"):
         raise ParquetStoreError(f"mode must be 'merge' or 'replace', got {mode!r}")
+    _no_source_for_pairs(lay, source)
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
     df = _hive_values(df, lay, source)
