@@ -12,6 +12,8 @@ import click
 
 # name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
+    "generate": "statarb.synthetic.cli:generate",
+    "db": "statarb.storage.db_cli:db",
 }
 
 

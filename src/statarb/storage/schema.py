@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -49,7 +50,8 @@ class utcnow(FunctionElement):  # noqa: N801 - reads like the SQL function it re
 
 @compiles(utcnow)
 def _utcnow_default(element: Any, compiler: Any, **kw: Any) -> str:
-    return "CURRENT_TIMESTAMP"  # SQLite: 'YYYY-MM-DD HH:MM:SS' in UTC
+    # SQLite: UTC with millisecond resolution (CURRENT_TIMESTAMP would only give whole seconds)
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now'))"
 
 
 @compiles(utcnow, "postgresql")
@@ -313,6 +315,40 @@ CHECK_RULES: dict[str, str] = {
     "ck_backtest_fills_quantity_nonnegative": "quantity >= 0",
     "ck_backtest_fills_price_nonnegative": "price >= 0",
     "ck_backtest_fills_commission_nonnegative": "commission >= 0 when not null",
+}
+
+#: Python twin of every CHECK constraint: (columns it needs, Polars expression true when the row
+#: passes). Like SQL, a null result passes. ``sql_io`` evaluates these before writing so the error
+#: can name the offending row; the database constraint remains the backstop.
+PY_CHECKS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
+    "ck_symbols_symbol_id_format": (
+        ("symbol_id",),
+        (pl.col("symbol_id") == pl.col("symbol_id").str.to_uppercase())
+        & ~pl.col("symbol_id").str.contains(" ", literal=True)
+        & (pl.col("symbol_id") != ""),
+    ),
+    "ck_corporate_actions_action_type": (
+        ("action_type",),
+        pl.col("action_type").is_in(["split", "dividend", "rights"]),
+    ),
+    "ck_corporate_actions_ratio_positive": (("ratio",), pl.col("ratio") > 0),
+    "ck_corporate_actions_cash_amount_nonnegative": (("cash_amount",), pl.col("cash_amount") >= 0),
+    "ck_pair_universe_symbol_order": (
+        ("symbol_a", "symbol_b"),
+        pl.col("symbol_a") < pl.col("symbol_b"),  # UTF-8 byte order = code point order
+    ),
+    "ck_pair_universe_pair_id_format": (
+        ("pair_id", "symbol_a", "symbol_b"),
+        pl.col("pair_id") == pl.col("symbol_a") + "_" + pl.col("symbol_b"),
+    ),
+    "ck_backtest_signals_direction": (
+        ("direction",),
+        pl.col("direction").is_in(["long_spread", "short_spread", "flat"]),
+    ),
+    "ck_backtest_fills_side": (("side",), pl.col("side").is_in(["buy", "sell"])),
+    "ck_backtest_fills_quantity_nonnegative": (("quantity",), pl.col("quantity") >= 0),
+    "ck_backtest_fills_price_nonnegative": (("price",), pl.col("price") >= 0),
+    "ck_backtest_fills_commission_nonnegative": (("commission",), pl.col("commission") >= 0),
 }
 
 #: Tables of spec §4 (the ones the Kedro dataset may load and save).

@@ -27,7 +27,7 @@ REAL = sa.Double().with_variant(sa.REAL(), "sqlite")
 def upgrade() -> None:
     """Create all tables, constraints and indexes, and record schema version 1."""
     pg = op.get_bind().dialect.name == "postgresql"
-    utc_now = sa.text("timezone('utc', now())" if pg else "(CURRENT_TIMESTAMP)")
+    utc_now = sa.text("timezone('utc', now())" if pg else "(strftime('%Y-%m-%d %H:%M:%f', 'now'))")
     symbol_order = 'symbol_a < symbol_b COLLATE "C"' if pg else "symbol_a < symbol_b"
 
     op.create_table(

@@ -1,0 +1,355 @@
+"""Polars frames <-> relational tables: validated upserts and typed reads.
+
+:func:`write_frame` runs inside the caller's transaction (pass a ``Connection`` from
+``engine.begin()``). Before touching the database it checks, in Python and vectorised, everything the
+database would reject, so the error names the table, the 0-based frame row, its key and the rule:
+column names and dtypes, UTC-aware timestamps, NOT NULL, every CHECK constraint
+(:data:`statarb.storage.schema.PY_CHECKS`), duplicate keys within the write and foreign-key
+existence. A database ``IntegrityError`` that still occurs is translated to
+:class:`~statarb.storage.errors.IntegrityViolation` (table, constraint, rule).
+
+Upsert = ``INSERT ... ON CONFLICT (natural key) DO UPDATE`` (SQLite >= 3.24 and PostgreSQL share
+the syntax). Tables whose natural key has no unique constraint (``corporate_actions``,
+``kalman_params``, ``ou_params``) are matched on the key in Python (nulls equal) and updated by id;
+ids of existing rows never change. ``symbols`` keeps ``created_at`` and bumps ``updated_at`` only when
+a metadata column changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from statarb.storage.errors import (
+    SchemaMismatch,
+    check_foreign_keys,
+    check_frame_rules,
+    check_unique_keys,
+    translate_integrity_error,
+)
+from statarb.storage.schema import NATURAL_KEYS, get_table, utcnow
+
+__all__ = ["polars_schema", "read_table", "write_frame"]
+
+_UPSERT_BY_CONSTRAINT_EXCLUDED = {"corporate_actions", "kalman_params", "ou_params"}
+_CHUNK = 500
+
+
+def _lookup(table: str) -> sa.Table:
+    try:
+        return get_table(table)
+    except KeyError as exc:
+        raise SchemaMismatch(table, str(exc.args[0])) from None
+
+
+def _polars_dtype(col: sa.Column) -> pl.DataType:
+    t = col.type
+    if isinstance(t, sa.Boolean):
+        return pl.Boolean()
+    if isinstance(t, sa.DateTime):
+        return pl.Datetime("us", "UTC")
+    if isinstance(t, sa.Date):
+        return pl.Date()
+    if isinstance(t, sa.Integer):
+        return pl.Int64()
+    if isinstance(t, sa.Float):
+        return pl.Float64()
+    return pl.String()
+
+
+def polars_schema(table: str) -> dict[str, pl.DataType]:
+    """Polars schema of ``table`` (spec dtypes; TIMESTAMP -> ``Datetime("us", "UTC")``)."""
+    return {c.name: _polars_dtype(c) for c in _lookup(table).columns}
+
+
+def _to_polars(df: Any, table: str) -> pl.DataFrame:
+    if isinstance(df, pl.LazyFrame):
+        return df.collect()
+    if isinstance(df, pl.DataFrame):
+        return df
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a project dependency
+        pd = None
+    if pd is not None and isinstance(df, pd.DataFrame):
+        return pl.from_pandas(df)
+    raise SchemaMismatch(table, f"expected a Polars or pandas DataFrame, got {type(df).__name__}")
+
+
+def _normalise_column(s: pl.Series, col: sa.Column, table: str) -> pl.Expr:
+    """Expression converting frame column ``s`` to the write dtype of ``col``, or raise."""
+    name, dtype, want = col.name, s.dtype, _polars_dtype(col)
+    e = pl.col(name)
+    if dtype == pl.Null:
+        return e.cast(want.base_type() if isinstance(want, pl.Datetime) else want)
+    if isinstance(want, pl.Datetime):
+        if not isinstance(dtype, pl.Datetime):
+            raise SchemaMismatch(table, f"expected Datetime('us', 'UTC'), got {dtype}", name)
+        if dtype.time_zone is None:
+            raise SchemaMismatch(
+                table,
+                "naive datetime; make it UTC-aware (e.g. .dt.replace_time_zone('UTC'))",
+                name,
+            )
+        if dtype.time_zone not in ("UTC", "Etc/UTC", "+00:00"):
+            raise SchemaMismatch(
+                table,
+                f"datetime in time zone {dtype.time_zone!r}, expected UTC "
+                "(convert with .dt.convert_time_zone('UTC'))",
+                name,
+            )
+        return e.dt.convert_time_zone("UTC").dt.replace_time_zone(None).dt.cast_time_unit("us")
+    ok = {
+        pl.Boolean: dtype == pl.Boolean,
+        pl.Date: dtype == pl.Date,
+        pl.Int64: dtype.is_integer(),
+        pl.Float64: dtype.is_float() or dtype.is_integer(),
+        pl.String: dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum),
+    }[want.base_type()]
+    if not ok:
+        raise SchemaMismatch(table, f"expected {want} (SQL {col.type}), got {dtype}", name)
+    e = e.cast(want)
+    if want == pl.Float64:
+        e = pl.when(e.is_nan()).then(None).otherwise(e)  # NaN -> NULL on both back-ends
+    return e.alias(name)
+
+
+def _prepare(table: sa.Table, df: pl.DataFrame) -> pl.DataFrame:
+    """Check columns and dtypes; return the frame with naive-UTC timestamps and NaN -> null."""
+    name = table.name
+    unknown = [c for c in df.columns if c not in table.c]
+    if unknown:
+        raise SchemaMismatch(
+            name, f"unknown column(s) {unknown}; table columns: {list(table.c.keys())}"
+        )
+    required = [
+        c.name
+        for c in table.columns
+        if not c.nullable
+        and c.server_default is None
+        and not (c.primary_key and c.autoincrement is True)
+        and c.name not in df.columns
+    ]
+    if required:
+        raise SchemaMismatch(name, f"missing NOT NULL column(s) {required}")
+    return df.select(_normalise_column(df[c], table.c[c], name) for c in df.columns)
+
+
+def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _has_serial_id(table: sa.Table) -> bool:
+    return "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is True
+
+
+def _rows(df: pl.DataFrame) -> list[dict[str, Any]]:
+    return df.to_dicts()
+
+
+def _insert(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
+    if df.height == 0:
+        return
+    defaulted = [c for c in df.columns if table.c[c].server_default is not None]
+    if not defaulted:
+        conn.execute(sa.insert(table), _rows(df))
+        return
+    stmt = sa.insert(table).values(
+        {
+            c: (sa.func.coalesce(sa.bindparam(f"p_{c}", type_=table.c[c].type), utcnow()))
+            if c in defaulted
+            else sa.bindparam(f"p_{c}", type_=table.c[c].type)
+            for c in df.columns
+        }
+    )
+    conn.execute(stmt, _rows(df.rename({c: f"p_{c}" for c in df.columns})))
+
+
+def _upsert_on_conflict(
+    conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
+) -> None:
+    if df.height == 0:
+        return
+    ins = _dialect_insert(conn, table)
+    exc = ins.excluded
+    update_cols = [c for c in df.columns if c not in key and c != "id"]
+    if table.name == "symbols":
+        update_cols = [c for c in update_cols if c not in ("created_at", "updated_at")]
+        set_: dict[str, Any] = {c: exc[c] for c in update_cols}
+        if update_cols:
+            changed = sa.or_(*(table.c[c].is_distinct_from(exc[c]) for c in update_cols))
+            set_["updated_at"] = sa.case((changed, utcnow()), else_=table.c.updated_at)
+    else:
+        set_ = {c: exc[c] for c in update_cols}
+    defaulted = [c for c in df.columns if table.c[c].server_default is not None]
+    if defaulted:
+        ins = ins.values(
+            {
+                c: sa.func.coalesce(sa.bindparam(f"p_{c}", type_=table.c[c].type), utcnow())
+                if c in defaulted
+                else sa.bindparam(f"p_{c}", type_=table.c[c].type)
+                for c in df.columns
+            }
+        )
+        rows = _rows(df.rename({c: f"p_{c}" for c in df.columns}))
+    else:
+        rows = _rows(df)
+    if set_:
+        stmt = ins.on_conflict_do_update(index_elements=list(key), set_=set_)
+    else:
+        stmt = ins.on_conflict_do_nothing(index_elements=list(key))
+    conn.execute(stmt, rows)
+
+
+def _existing_ids(
+    conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
+) -> pl.DataFrame:
+    """(key..., id) of stored rows whose first key column occurs in ``df``."""
+    first = key[0]
+    values = df[first].drop_nulls().unique().to_list()
+    schema = {c: _polars_dtype(table.c[c]) for c in key}
+    schema = {c: (d.base_type() if isinstance(d, pl.Datetime) else d) for c, d in schema.items()}
+    schema["__id"] = pl.Int64()
+    out = []
+    cols = [table.c[c] for c in key] + [table.c.id]
+    for i in range(0, len(values), _CHUNK):
+        chunk = values[i : i + _CHUNK]
+        out.extend(conn.execute(sa.select(*cols).where(table.c[first].in_(chunk))).all())
+    found = pl.DataFrame(out, schema=schema, orient="row")
+    dup = found.filter(found.select(key).is_duplicated())
+    if dup.height:
+        raise SchemaMismatch(
+            table.name,
+            f"stored rows duplicate the natural key {tuple(key)}: {dup.head(3).to_dicts()}; "
+            "remove the duplicates before upserting",
+        )
+    return found
+
+
+def _upsert_by_match(
+    conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
+) -> None:
+    found = _existing_ids(conn, table, df, key)
+    joined = df.join(found, on=list(key), how="left", nulls_equal=True, maintain_order="left")
+    matched = joined.filter(pl.col("__id").is_not_null())
+    new = joined.filter(pl.col("__id").is_null()).drop("__id")
+    update_cols = [c for c in df.columns if c not in key and c != "id"]
+    if matched.height and update_cols:
+        stmt = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("p___id"))
+            .values({c: sa.bindparam(f"p_{c}", type_=table.c[c].type) for c in update_cols})
+        )
+        rows = matched.select(["__id", *update_cols])
+        conn.execute(stmt, _rows(rows.rename({c: f"p_{c}" for c in rows.columns})))
+    _insert_split_ids(conn, table, new)
+
+
+def _insert_split_ids(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
+    """Insert ``df``; rows with a null ``id`` get database-assigned ids."""
+    if "id" in df.columns and _has_serial_id(table):
+        _insert(conn, table, df.filter(pl.col("id").is_null()).drop("id"))
+        explicit = df.filter(pl.col("id").is_not_null())
+        _insert(conn, table, explicit)
+        if explicit.height:
+            _resync_sequence(conn, table)
+    else:
+        _insert(conn, table, df)
+
+
+def _resync_sequence(conn: sa.Connection, table: sa.Table) -> None:
+    """After explicit ids on PostgreSQL, move the SERIAL sequence past ``max(id)``."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite's rowid allocator always uses max(rowid) + 1
+    conn.execute(
+        sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 0) FROM {table.name}) + 1, false)"
+        )
+    )
+
+
+def write_frame(
+    conn: sa.Connection | sa.Engine,
+    table: str,
+    df: pl.DataFrame | pl.LazyFrame | Any,
+    mode: Literal["upsert", "insert"] = "upsert",
+) -> int:
+    """Validate ``df`` against ``table`` and write it; return the number of frame rows written.
+
+    ``conn`` should be a ``Connection`` inside the caller's transaction (nothing is committed
+    here); an ``Engine`` is accepted for convenience and gets its own transaction. ``mode="upsert"``
+    inserts new keys and updates existing ones (:data:`~statarb.storage.schema.NATURAL_KEYS`);
+    ``mode="insert"`` only inserts. Raises :class:`SchemaMismatch` or :class:`IntegrityViolation`.
+    """
+    if isinstance(conn, sa.Engine):
+        with conn.begin() as c:
+            return write_frame(c, table, df, mode)
+    if mode not in ("upsert", "insert"):
+        raise ValueError(f"{table}: mode must be 'upsert' or 'insert', got {mode!r}")
+    t = _lookup(table)
+    frame = _prepare(t, _to_polars(df, table))
+    if frame.height == 0:
+        return 0
+    key = NATURAL_KEYS[table]
+    check_frame_rules(t, frame, key)
+    check_unique_keys(t, frame, key)
+    check_foreign_keys(conn, t, frame, key)
+    try:
+        with conn.begin_nested():  # a failed write leaves the caller's transaction usable
+            if mode == "insert" or not all(c in frame.columns for c in key):
+                _insert_split_ids(conn, t, frame)
+            elif table in _UPSERT_BY_CONSTRAINT_EXCLUDED:
+                _upsert_by_match(conn, t, frame, key)
+            elif key == ("id",):
+                _insert(conn, t, frame.filter(pl.col("id").is_null()).drop("id"))
+                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key)
+                _resync_sequence(conn, t)
+            else:
+                _upsert_on_conflict(conn, t, frame, key)
+    except sa.exc.IntegrityError as exc:
+        raise translate_integrity_error(t, exc) from exc
+    return frame.height
+
+
+def read_table(
+    conn: sa.Connection | sa.Engine,
+    table: str,
+    where: str | sa.ColumnElement[bool] | None = None,
+    params: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Load ``table`` (optionally filtered) as a Polars frame with the spec dtypes.
+
+    ``where`` is an SQL condition (text with ``:name`` placeholders bound from ``params``, or a
+    SQLAlchemy expression). Rows come ordered by the table's natural key; timestamps are
+    ``Datetime("us", "UTC")``, booleans ``Boolean``, REAL ``Float64``, INTEGER ``Int64``.
+    """
+    t = _lookup(table)
+    cols = list(columns) if columns is not None else list(t.c.keys())
+    unknown = [c for c in cols if c not in t.c]
+    if unknown:
+        raise SchemaMismatch(
+            table, f"unknown column(s) {unknown}; table columns: {list(t.c.keys())}"
+        )
+    stmt = sa.select(*(t.c[c] for c in cols)).order_by(*(t.c[c] for c in NATURAL_KEYS[table]))
+    if where is not None:
+        stmt = stmt.where(sa.text(where) if isinstance(where, str) else where)
+    if isinstance(conn, sa.Engine):
+        with conn.connect() as c:
+            rows = c.execute(stmt, dict(params or {})).all()
+    else:
+        rows = conn.execute(stmt, dict(params or {})).all()
+    target = {c: _polars_dtype(t.c[c]) for c in cols}
+    naive = {c: (d.base_type() if isinstance(d, pl.Datetime) else d) for c, d in target.items()}
+    naive = {c: (pl.Datetime("us") if d == pl.Datetime else d) for c, d in naive.items()}
+    out = pl.DataFrame(rows, schema=naive, orient="row")
+    return out.with_columns(
+        pl.col(c).dt.replace_time_zone("UTC")
+        for c, d in target.items()
+        if isinstance(d, pl.Datetime)
+    )
