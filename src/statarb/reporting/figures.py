@@ -1,0 +1,247 @@
+"""Plotly figures of a run's tearsheet (pure functions: frames in, ``go.Figure`` out)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from statarb.reporting.metrics import drawdown_series
+
+_MARKERS = {
+    "long_spread": ("triangle-up", "#2ca02c", "long spread"),
+    "short_spread": ("triangle-down", "#d62728", "short spread"),
+    "flat": ("x", "#444444", "exit (flat)"),
+}
+
+
+def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
+    """Equity curve and its drawdown (negative decimal) in two stacked panels."""
+    eq = equity.sort("ts")
+    dd = drawdown_series(eq["equity"].to_numpy())
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.7, 0.3],
+        vertical_spacing=0.04,
+        subplot_titles=(title, "Drawdown"),
+    )
+    x = eq["ts"].to_list()
+    fig.add_trace(go.Scattergl(x=x, y=eq["equity"].to_list(), name="equity", mode="lines"), 1, 1)
+    fig.add_trace(
+        go.Scattergl(
+            x=x,
+            y=dd.tolist(),
+            name="drawdown",
+            fill="tozeroy",
+            mode="lines",
+            line={"color": "#d62728"},
+        ),
+        2,
+        1,
+    )
+    fig.update_yaxes(tickformat=".1%", row=2, col=1)
+    fig.update_layout(height=520, margin={"l": 50, "r": 20, "t": 40, "b": 30}, showlegend=False)
+    return fig
+
+
+def bands_on_grid(spread: pl.DataFrame, ou: pl.DataFrame | None) -> pl.DataFrame:
+    """Attach the OU parameters in force at each spread time (latest ``window_end <= datetime``)."""
+    s = spread.sort("datetime")
+    if ou is None or ou.height == 0:
+        return s
+    cols = [
+        c
+        for c in ("mu", "sigma", "theta", "entry_upper", "entry_lower", "exit_threshold")
+        if c in ou.columns
+    ]
+    o = ou.sort("window_end").select(pl.col("window_end").cast(s.schema["datetime"]), *cols)
+    return s.join_asof(o, left_on="datetime", right_on="window_end", strategy="backward")
+
+
+def spread_figure(
+    pair_id: str,
+    spread: pl.DataFrame,
+    ou: pl.DataFrame | None,
+    signals: pl.DataFrame | None,
+    thresholds_in: str = "z",
+) -> go.Figure:
+    """Spread with entry/exit bands and trade markers (top) and the z-score with its bands (bottom).
+
+    ``thresholds_in="z"``: ``entry_upper/entry_lower/exit_threshold`` are z-score levels, drawn on
+    the z panel and mapped to spread units as ``mu + k * sigma / sqrt(2 theta)`` (OU equilibrium
+    standard deviation). ``"spread"``: they are spread levels, drawn on the spread panel as given.
+    """
+    s = bands_on_grid(spread, ou)
+    x = s["datetime"].to_list()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.6, 0.4],
+        vertical_spacing=0.05,
+        subplot_titles=(f"Spread {pair_id}", "z-score"),
+    )
+    fig.add_trace(
+        go.Scattergl(
+            x=x, y=s["spread"].to_list(), name="spread", mode="lines", line={"color": "#1f77b4"}
+        ),
+        1,
+        1,
+    )
+    has_z = "z_score" in s.columns and s["z_score"].null_count() < s.height
+    if has_z:
+        fig.add_trace(
+            go.Scattergl(
+                x=x, y=s["z_score"].to_list(), name="z", mode="lines", line={"color": "#9467bd"}
+            ),
+            2,
+            1,
+        )
+    band_cols = [c for c in ("entry_upper", "entry_lower", "exit_threshold") if c in s.columns]
+    for col in band_cols:
+        dash = "dot" if col == "exit_threshold" else "dash"
+        if thresholds_in == "z":
+            if has_z:
+                fig.add_trace(
+                    go.Scattergl(
+                        x=x,
+                        y=s[col].to_list(),
+                        name=col,
+                        mode="lines",
+                        line={"dash": dash, "color": "#7f7f7f"},
+                    ),
+                    2,
+                    1,
+                )
+            if {"mu", "sigma", "theta"} <= set(s.columns):
+                sd = s["sigma"] / (2 * s["theta"].clip(lower_bound=1e-12)).sqrt()
+                y = (s["mu"] + s[col] * sd).to_list()
+                fig.add_trace(
+                    go.Scattergl(
+                        x=x,
+                        y=y,
+                        name=f"{col} (spread)",
+                        mode="lines",
+                        line={"dash": dash, "color": "#ff7f0e"},
+                    ),
+                    1,
+                    1,
+                )
+        else:
+            fig.add_trace(
+                go.Scattergl(
+                    x=x,
+                    y=s[col].to_list(),
+                    name=col,
+                    mode="lines",
+                    line={"dash": dash, "color": "#ff7f0e"},
+                ),
+                1,
+                1,
+            )
+    if signals is not None and signals.height:
+        sig = _signals_on_spread(signals, s, has_z)
+        for direction, (symbol, color, label) in _MARKERS.items():
+            d = sig.filter(pl.col("direction") == direction)
+            if d.height == 0:
+                continue
+            marker = {"symbol": symbol, "size": 10, "color": color}
+            fig.add_trace(
+                go.Scatter(
+                    x=d["signal_ts"].to_list(),
+                    y=d["spread"].to_list(),
+                    mode="markers",
+                    name=label,
+                    marker=marker,
+                ),
+                1,
+                1,
+            )
+            if has_z:
+                fig.add_trace(
+                    go.Scatter(
+                        x=d["signal_ts"].to_list(),
+                        y=d["z_score"].to_list(),
+                        mode="markers",
+                        name=label,
+                        marker=marker,
+                        showlegend=False,
+                    ),
+                    2,
+                    1,
+                )
+    fig.update_layout(height=560, margin={"l": 50, "r": 20, "t": 40, "b": 30})
+    return fig
+
+
+def _signals_on_spread(signals: pl.DataFrame, s: pl.DataFrame, has_z: bool) -> pl.DataFrame:
+    sig = signals.with_columns(pl.col("signal_ts").cast(s.schema["datetime"])).sort("signal_ts")
+    cols = ["datetime", "spread"] + (["z_score"] if has_z else [])
+    return sig.join_asof(
+        s.select(cols), left_on="signal_ts", right_on="datetime", strategy="backward"
+    )
+
+
+def monthly_returns(equity: pl.DataFrame) -> pl.DataFrame:
+    """Calendar-month returns ``year, month, ret`` from month-end equity (first month vs E_0)."""
+    eq = equity.sort("ts").select("ts", "equity")
+    first = float(eq["equity"][0])
+    ends = eq.group_by_dynamic("ts", every="1mo").agg(pl.col("equity").last()).sort("ts")
+    prev = ends["equity"].shift(1).fill_null(first)
+    return ends.select(
+        year=pl.col("ts").dt.year(),
+        month=pl.col("ts").dt.month(),
+        ret=pl.col("equity") / prev - 1.0,
+    )
+
+
+def monthly_table(equity: pl.DataFrame) -> list[dict[str, object]]:
+    """Rows ``{"year", "months": [12 x ret-or-None], "year_ret"}`` for the HTML table."""
+    mr = monthly_returns(equity)
+    rows = []
+    for year in sorted(mr["year"].unique().to_list()):
+        y = mr.filter(pl.col("year") == year)
+        months: list[float | None] = [None] * 12
+        for mth, r in y.select("month", "ret").iter_rows():
+            months[mth - 1] = r
+        rows.append(
+            {
+                "year": year,
+                "months": months,
+                "year_ret": float(np.prod([1 + r for r in y["ret"]]) - 1),
+            }
+        )
+    return rows
+
+
+def bar_figure(values: dict[str, float], title: str, color: str = "#1f77b4") -> go.Figure:
+    """Simple bar chart of a name -> value mapping (NaN shown as 0)."""
+    names = list(values)
+    ys = [
+        0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values.values()
+    ]
+    fig = go.Figure(go.Bar(x=names, y=ys, marker_color=color))
+    fig.update_layout(title=title, height=320, margin={"l": 50, "r": 20, "t": 40, "b": 30})
+    return fig
+
+
+def overlay_figure(curves: dict[str, pl.DataFrame]) -> go.Figure:
+    """Equity curves of several runs, each rebased to 1.0 at its first mark."""
+    fig = go.Figure()
+    for run_id, eq in curves.items():
+        e = eq.sort("ts")
+        base = float(e["equity"][0])
+        fig.add_trace(
+            go.Scattergl(
+                x=e["ts"].to_list(), y=(e["equity"] / base).to_list(), mode="lines", name=run_id
+            )
+        )
+    fig.update_layout(
+        title="Equity (rebased to 1.0)", height=460, margin={"l": 50, "r": 20, "t": 40, "b": 30}
+    )
+    return fig
