@@ -1,0 +1,108 @@
+"""Tick -> bar aggregation vs a plain-Python reference; missing-bar fill; aligned pair panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import numpy as np
+import polars as pl
+import pytest
+
+from statarb.preprocess import aligned_pair_panel, fill_missing_bars, ticks_to_bars, wide_panel
+
+T0 = dt.datetime(2026, 5, 26, 13, 30, tzinfo=dt.UTC)
+
+
+def _random_ticks(rng, n=3000) -> pl.DataFrame:
+    sym = rng.choice(["AAA", "BBB", "CCC"], n)
+    offs = rng.integers(0, 20 * 60 * 1_000_000, n)  # 20 minutes, microsecond stamps
+    return pl.DataFrame(
+        {
+            "symbol": sym,
+            "datetime": [T0 + dt.timedelta(microseconds=int(o)) for o in offs],
+            "price": rng.normal(100, 1, n),
+            "size": rng.integers(1, 500, n).astype(float),
+        }
+    ).with_columns(pl.col("datetime").dt.cast_time_unit("us"))
+
+
+def ref_bars(ticks: pl.DataFrame, seconds: int) -> list[tuple]:
+    """Plain-Python OHLCV per (symbol, floor(t, every)) with bar labelled by its open time."""
+    groups = defaultdict(list)
+    for s, t, p, q in sorted(ticks.iter_rows(), key=lambda r: (r[0], r[1])):
+        epoch = int(t.timestamp())
+        start = dt.datetime.fromtimestamp(epoch - epoch % seconds, dt.UTC)
+        groups[(s, start)].append((p, q))
+    out = []
+    for (s, start), v in sorted(groups.items()):
+        ps = [p for p, _ in v]
+        out.append((s, start, ps[0], max(ps), min(ps), ps[-1], sum(q for _, q in v), 1.0))
+    return out
+
+
+@pytest.mark.parametrize(("every", "seconds"), [("1m", 60), ("5m", 300), ("15s", 15)])
+def test_tick_bars_equal_reference(every, seconds):
+    ticks = _random_ticks(np.random.default_rng(seconds))
+    got = ticks_to_bars(ticks.lazy(), every=every)
+    assert got.schema["datetime"] == pl.Datetime("us", "UTC")
+    want = ref_bars(ticks, seconds)
+    assert len(got) == len(want)
+    for g, w in zip(got.rows(), want, strict=True):
+        assert g[:2] == w[:2]
+        assert g[2:] == pytest.approx(w[2:], rel=1e-12)
+
+
+def _bars(rows):
+    return pl.DataFrame(
+        rows,
+        schema=["symbol", "datetime", "open", "high", "low", "close", "volume", "adj_factor"],
+        orient="row",
+    ).with_columns(pl.col("datetime").dt.cast_time_unit("us").dt.replace_time_zone("UTC"))
+
+
+def test_fill_within_session_only():
+    d1 = dt.datetime(2026, 3, 6, 14, 30)
+    d2 = dt.datetime(2026, 3, 9, 13, 30)  # next session (after DST)
+    m = dt.timedelta(minutes=1)
+    bars = _bars(
+        [
+            ("AAA", d1, 10, 11, 9, 10.5, 100, 2.0),
+            ("AAA", d1 + 3 * m, 10, 11, 9, 10.7, 50, 2.0),
+            ("AAA", d2, 20, 21, 19, 20.5, 70, 1.0),
+            ("AAA", d2 + 1 * m, 20, 21, 19, 20.6, 70, 1.0),
+            ("BBB", d1 + m, 5, 6, 4, 5.5, 10, 1.0),
+        ]
+    )
+    out = fill_missing_bars(bars)
+    a = out.filter(pl.col("symbol") == "AAA")
+    assert a["missing_filled"].to_list() == [False, True, True, False, False, False]
+    filled = a.filter(pl.col("missing_filled"))
+    # O=H=L=C = previous close, volume 0, factor carried within the session
+    for c in ("open", "high", "low", "close"):
+        assert filled[c].to_list() == [10.5, 10.5]
+    assert filled["volume"].to_list() == [0.0, 0.0]
+    assert filled["adj_factor"].to_list() == [2.0, 2.0]
+    # no bars created across the overnight gap, none for BBB (single bar)
+    assert out.height == 7
+    assert out.filter(pl.col("symbol") == "BBB")["missing_filled"].to_list() == [False]
+
+
+def test_aligned_pair_panel_inner_join_excludes_outliers():
+    t = [T0 + dt.timedelta(minutes=i) for i in range(5)]
+    bars = pl.DataFrame(
+        {
+            "symbol": ["AAA"] * 5 + ["BBB"] * 4,
+            "datetime": t + t[:2] + t[3:],
+            "close": [1.0, 2, 3, 4, 5, 10, 20, 40, 50],
+            "outlier_flag": pl.Series([0, 0, 0, 1, 0, 0, 0, 0, 0], dtype=pl.Int8),
+        }
+    ).with_columns(pl.col("datetime").dt.cast_time_unit("us"))
+    p = aligned_pair_panel(bars.lazy(), "AAA", "BBB")
+    assert p.columns == ["datetime", "price_a", "price_b"]
+    assert p.rows() == [(t[0], 1.0, 10.0), (t[1], 2.0, 20.0), (t[4], 5.0, 50.0)]
+    p2 = aligned_pair_panel(bars.lazy(), "AAA", "BBB", start=t[1], end=t[3])
+    assert p2.rows() == [(t[1], 2.0, 20.0)]
+    w = wide_panel(bars.lazy())
+    assert w.columns == ["datetime", "AAA", "BBB"]
+    assert w.filter(pl.col("datetime") == t[3]).row(0) == (t[3], None, 40.0)
