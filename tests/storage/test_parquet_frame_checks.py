@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from statarb.storage.errors import StorageError
 from statarb.storage.frame_checks import FrameValidationError, validate_frame
 from statarb.storage.parquet_store import write_partitions
 
@@ -41,6 +42,7 @@ def test_valid_frames_pass_and_are_conformed():
 def test_missing_required_column():
     err = _raises(make_bars().drop("close"), "bars", "column 'close': missing required column")
     assert [(v.column, v.rule) for v in err.violations] == [("close", "missing required column")]
+    assert isinstance(err, StorageError) and isinstance(err, ValueError)
 
 
 def test_unknown_column():

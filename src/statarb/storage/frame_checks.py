@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from statarb.storage.errors import StorageError
 from statarb.storage.parquet_schemas import Layout, get_layout
 
 MAX_EXAMPLES = 5
@@ -58,7 +59,7 @@ class Violation:
         return where
 
 
-class FrameValidationError(ValueError):
+class FrameValidationError(StorageError, ValueError):
     """A frame broke one or more rules of its layout; ``violations`` lists them all."""
 
     def __init__(self, layout: str, violations: list[Violation]) -> None:

@@ -100,7 +100,8 @@ class Layout:
             of the ``statarb.layout`` file metadata and of the Kedro dataset's ``layout`` argument.
         schema: Exact Polars schema of a stored file (all columns, optional ones included).
         optional: Columns a written frame may omit; they are stored as typed nulls.
-        key: Columns unique per row across the store (spec §5 constraints).
+        key: Columns unique per row (spec §5 constraints). For bars/ticks the key is unique per
+            ``source`` (two sources may both hold a bar for the same symbol and time).
         partition_by: Hive partition columns, outermost first. ``date`` is derived from the UTC
             calendar date of ``time_column``; ``source`` is given by the writer; ``pair_id`` is a
             schema column.

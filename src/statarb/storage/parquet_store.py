@@ -35,6 +35,7 @@ from typing import Literal
 
 import polars as pl
 
+from statarb.storage.errors import StorageError
 from statarb.storage.frame_checks import validate_frame
 from statarb.storage.parquet_schemas import (
     META_LAYOUT,
@@ -50,7 +51,7 @@ SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 TimeBound = dt.datetime | dt.date | str
 
 
-class ParquetStoreError(ValueError):
+class ParquetStoreError(StorageError, ValueError):
     """A store-level problem: bad partition value, unreadable or foreign file, bad argument."""
 
 
