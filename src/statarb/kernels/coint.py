@@ -1,0 +1,251 @@
+"""Numba kernels for the Engle-Granger cointegration test (batch over pairs).
+
+The residual ADF regression of ``statsmodels.tsa.stattools.adfuller(e, regression="n")`` at lag
+``k`` regresses ``d_t = e_{t+1} - e_t`` on ``[e_t, d_{t-1}, ..., d_{t-k}]``. The lag-search models are
+nested (same common sample, columns added one at a time), so a single Cholesky factor ``R`` of
+the augmented cross-product ``[X y]'[X y]`` of the largest model gives every model's residual sum
+of squares: ``SSR_j = sum_{i >= j} R[i, y]^2`` for the model with the first ``j`` columns (this is
+the QR identity ``Q'y`` written with the Cholesky factor, Golub & Van Loan 2013, sec. 5.3). The
+information criteria then follow statsmodels' OLS definitions
+(``llf = -n/2 (log(2 pi) + log(SSR/n) + 1)``, ``aic = -2 llf + 2 k``, ``bic = -2 llf + log(n) k``)
+and the t-ratio of the last column of model ``j`` is ``R[j-1, y] / sqrt(SSR_j / (n - j))``.
+
+Information-criterion codes: 0 = none (use ``maxlag``), 1 = AIC, 2 = BIC, 3 = t-stat.
+Trend codes for the first-stage regression: 0 = none ("n"), 1 = constant ("c").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+IC_NONE = 0
+IC_AIC = 1
+IC_BIC = 2
+IC_TSTAT = 3
+TREND_N = 0
+TREND_C = 1
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_T_STOP = 1.6448536269514722  # statsmodels' 5 % one-sided normal quantile for "t-stat"
+# statsmodels.tsa.stattools.coint: res_co.rsquared < 1 - 100 * SQRTEPS
+_R2_COLLINEAR = 1.0 - 100.0 * math.sqrt(np.finfo(np.float64).eps)
+_PIVOT_TOL = 1e-13  # relative pivot below which a column is treated as linearly dependent
+
+
+@njit(cache=True)
+def _cholesky_upper(m: np.ndarray, rank_flags: np.ndarray) -> np.ndarray:
+    """Upper Cholesky factor of a PSD matrix; dependent columns get a zero row (flag 0)."""
+    p = m.shape[0]
+    r = np.zeros((p, p))
+    for j in range(p):
+        s = m[j, j]
+        for k in range(j):
+            s -= r[k, j] * r[k, j]
+        if s <= _PIVOT_TOL * m[j, j] or s <= 0.0:
+            rank_flags[j] = 0
+            continue
+        rank_flags[j] = 1
+        d = math.sqrt(s)
+        r[j, j] = d
+        for i in range(j + 1, p):
+            t = m[j, i]
+            for k in range(j):
+                t -= r[k, j] * r[k, i]
+            r[j, i] = t / d
+    return r
+
+
+@njit(cache=True)
+def _dot(a: np.ndarray, a0: int, b: np.ndarray, b0: int, n: int) -> float:
+    s = 0.0
+    for t in range(n):
+        s += a[a0 + t] * b[b0 + t]
+    return s
+
+
+@njit(cache=True)
+def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, float]:
+    """ADF regression without deterministic terms on series ``e`` (statsmodels ``regression="n"``).
+
+    Returns ``(stat, usedlag, nobs, icbest)``: the t-ratio of the lagged level at the selected lag
+    re-fitted on the full available sample (``n - 1 - usedlag`` rows), the selected lag, that
+    sample size, and the best criterion value (NaN when ``ic == IC_NONE``). ``maxlag`` must be
+    valid (``0 <= maxlag <= n // 2 - 1``), as checked by the Python wrapper.
+    """
+    n = e.shape[0]
+    d = np.empty(n - 1)
+    for t in range(n - 1):
+        d[t] = e[t + 1] - e[t]
+    p = maxlag
+    usedlag = p
+    icbest = np.nan
+    if ic != IC_NONE:
+        # common sample: rows t = p .. n-2 ; columns [e_t, d_{t-1}..d_{t-p}, d_t]
+        ns = n - 1 - p
+        q = p + 2
+        m = np.empty((q, q))
+        # column c (0..q-1) starts at: level -> e[p], lag j -> d[p-j], y -> d[p]
+        m[0, 0] = _dot(e, p, e, p, ns)
+        m[0, q - 1] = _dot(e, p, d, p, ns)
+        m[q - 1, q - 1] = _dot(d, p, d, p, ns)
+        for j in range(1, p + 1):
+            m[0, j] = _dot(e, p, d, p - j, ns)
+            m[j, q - 1] = _dot(d, p - j, d, p, ns)
+            for i in range(j, p + 1):
+                m[j, i] = _dot(d, p - j, d, p - i, ns)
+        for i in range(q):
+            for j in range(i):
+                m[i, j] = m[j, i]
+        flags = np.empty(q, dtype=np.int64)
+        r = _cholesky_upper(m, flags)
+        ssr = np.empty(p + 1)  # ssr[j-1] for the model with j columns
+        acc = r[q - 1, q - 1] ** 2 if flags[q - 1] == 1 else 0.0
+        for j in range(p + 1, 0, -1):
+            acc += r[j, q - 1] ** 2 if j <= p else 0.0
+            ssr[j - 1] = acc
+        # ssr[j-1] = sum_{i>=j} r[i, y]^2  (loop above adds r[p..j, y] to r[y, y]^2)
+        if ic == IC_TSTAT:
+            usedlag = 0
+            icbest = 0.0
+            for j in range(p + 1, 0, -1):
+                rank = 0
+                for c in range(j):
+                    rank += flags[c]
+                s2 = ssr[j - 1] / (ns - rank)
+                tval = r[j - 1, q - 1] / math.sqrt(s2) if flags[j - 1] == 1 else 0.0
+                icbest = abs(tval)
+                usedlag = j - 1
+                if icbest >= _T_STOP:
+                    break
+        else:
+            best = np.inf
+            rank = 0
+            for j in range(1, p + 2):
+                rank += flags[j - 1]
+                llf = -0.5 * ns * (_LOG_2PI + math.log(ssr[j - 1] / ns) + 1.0)
+                pen = 2.0 * rank if ic == IC_AIC else math.log(ns) * rank
+                val = -2.0 * llf + pen
+                if val < best:  # strict: ties keep the smaller lag, like min((ic, lag))
+                    best = val
+                    usedlag = j - 1
+            icbest = best
+    # re-fit at usedlag on rows t = k .. n-2 ; columns [d_{t-1}..d_{t-k}, e_t, d_t]
+    k = usedlag
+    nf = n - 1 - k
+    q = k + 2
+    m = np.empty((q, q))
+    lv = k  # index of the level column
+    m[lv, lv] = _dot(e, k, e, k, nf)
+    m[lv, q - 1] = _dot(e, k, d, k, nf)
+    m[q - 1, q - 1] = _dot(d, k, d, k, nf)
+    for j in range(1, k + 1):
+        m[j - 1, lv] = _dot(d, k - j, e, k, nf)
+        m[j - 1, q - 1] = _dot(d, k - j, d, k, nf)
+        for i in range(j, k + 1):
+            m[j - 1, i - 1] = _dot(d, k - j, d, k - i, nf)
+    for i in range(q):
+        for j in range(i):
+            m[i, j] = m[j, i]
+    flags = np.empty(q, dtype=np.int64)
+    r = _cholesky_upper(m, flags)
+    rank = 0
+    for c in range(q - 1):
+        rank += flags[c]
+    ssr_f = r[q - 1, q - 1] ** 2 if flags[q - 1] == 1 else 0.0
+    if flags[lv] == 0 or ssr_f <= 0.0:
+        return np.nan, k, nf, icbest
+    stat = r[lv, q - 1] / math.sqrt(ssr_f / (nf - rank))
+    return stat, k, nf, icbest
+
+
+@njit(cache=True)
+def first_stage(
+    y: np.ndarray, x: np.ndarray, trend: int, resid: np.ndarray
+) -> tuple[float, float, float]:
+    """OLS of ``y`` on ``[x, const]`` (trend 1) or ``[x]`` (trend 0); fills ``resid``.
+
+    Returns ``(beta, alpha, rsquared)``; ``rsquared`` is centred with a constant and uncentred
+    without, as in statsmodels' ``OLS.rsquared``. Two-pass (mean-removed) sums keep the slope
+    accurate for price levels far from zero.
+    """
+    n = y.shape[0]
+    if trend == TREND_C:
+        my = 0.0
+        mx = 0.0
+        for t in range(n):
+            my += y[t]
+            mx += x[t]
+        my /= n
+        mx /= n
+        sxx = 0.0
+        sxy = 0.0
+        syy = 0.0
+        for t in range(n):
+            dx = x[t] - mx
+            dy = y[t] - my
+            sxx += dx * dx
+            sxy += dx * dy
+            syy += dy * dy
+        beta = sxy / sxx if sxx > 0.0 else 0.0
+        alpha = my - beta * mx
+        ssr = 0.0
+        for t in range(n):
+            resid[t] = (y[t] - my) - beta * (x[t] - mx)
+            ssr += resid[t] * resid[t]
+        r2 = 1.0 - ssr / syy if syy > 0.0 else 1.0
+        return beta, alpha, r2
+    sxx = 0.0
+    sxy = 0.0
+    syy = 0.0
+    for t in range(n):
+        sxx += x[t] * x[t]
+        sxy += x[t] * y[t]
+        syy += y[t] * y[t]
+    beta = sxy / sxx if sxx > 0.0 else 0.0
+    ssr = 0.0
+    for t in range(n):
+        resid[t] = y[t] - beta * x[t]
+        ssr += resid[t] * resid[t]
+    r2 = 1.0 - ssr / syy if syy > 0.0 else 1.0
+    return beta, 0.0, r2
+
+
+@njit(cache=True, parallel=True)
+def eg_batch_kernel(
+    y: np.ndarray, x: np.ndarray, maxlag: int, ic: int, trend: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Engle-Granger for every column pair ``(y[:, j], x[:, j])`` in parallel (``prange``).
+
+    Returns ``(stat, usedlag, adf_nobs, beta, alpha, icbest)``. A pair whose first-stage
+    R-squared is at least ``1 - 100 sqrt(eps)`` gets ``stat = -inf`` and ``usedlag = -1``,
+    statsmodels' collinearity rule.
+    """
+    n, npairs = y.shape
+    stat = np.empty(npairs)
+    usedlag = np.empty(npairs, dtype=np.int64)
+    nobs = np.empty(npairs, dtype=np.int64)
+    beta = np.empty(npairs)
+    alpha = np.empty(npairs)
+    icbest = np.empty(npairs)
+    for j in prange(npairs):
+        yy = np.ascontiguousarray(y[:, j])
+        xx = np.ascontiguousarray(x[:, j])
+        e = np.empty(n)
+        b, a, r2 = first_stage(yy, xx, trend, e)
+        beta[j] = b
+        alpha[j] = a
+        if not r2 < _R2_COLLINEAR:
+            stat[j] = -np.inf
+            usedlag[j] = -1
+            nobs[j] = n
+            icbest[j] = np.nan
+            continue
+        s, k, nf, icb = adf_n_kernel(e, maxlag, ic)
+        stat[j] = s
+        usedlag[j] = k
+        nobs[j] = nf
+        icbest[j] = icb
+    return stat, usedlag, nobs, beta, alpha, icbest
