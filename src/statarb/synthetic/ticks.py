@@ -32,6 +32,19 @@ def simulate_ticks(
     Returns columns ``sym, ts, px, qty, side, venue`` plus ``_day`` and ``_local_us``, sorted by
     local time then symbol.
     """
+    if len(bars) == 0 or len(sym_cols) == 0:
+        return pl.DataFrame(
+            schema={
+                "sym": pl.String,
+                "ts": pl.String,
+                "px": pl.Float64,
+                "qty": pl.Float64,
+                "side": pl.String,
+                "venue": pl.String,
+                "_day": pl.Int64,
+                "_local_us": pl.Int64,
+            }
+        )
     bb, jj = np.meshgrid(bars, np.asarray(sym_cols), indexing="ij")
     bb, jj = bb.ravel(), jj.ravel()
     counts = np.maximum(rng.poisson(rate_per_sec * 60.0, size=bb.size), 2)
