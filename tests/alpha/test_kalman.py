@@ -72,7 +72,7 @@ def test_kernel_equals_pykalman(seed: int) -> None:
     e = y - (pred_m[:, 0] * x + pred_m[:, 1])
     np.testing.assert_allclose(res.innovation_var, S, rtol=1e-9)
     np.testing.assert_allclose(res.z_score, e / np.sqrt(S), rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(res.spread, y - means[:, 0] * x, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(res.spread, y - means[:, 0] * x - means[:, 1], rtol=1e-9, atol=1e-9)
 
 
 def test_nan_bars_predict_only_matches_pykalman_missing() -> None:

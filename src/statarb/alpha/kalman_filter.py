@@ -104,8 +104,8 @@ def kalman_hedge(
     Per bar ``t``: ``beta``/``alpha`` are the filtered state after bar ``t``;
     ``innovation = y_t - beta_{t|t-1} x_t - alpha_{t|t-1}`` and ``innovation_var = S_t`` use the
     predicted state (data through ``t-1``), so ``z_score = innovation / sqrt(S_t)`` is Chan's
-    signal; ``spread = y_t - beta_t x_t`` (filtered beta, no intercept: the OU mean absorbs
-    ``alpha``). ``initial`` is the posterior entering the first bar (default zeros).
+    signal; ``spread = y_t - beta_t x_t - alpha_t`` (filtered state: the posterior residual, which
+    stays stationary when beta and alpha trade off along their ridge). ``initial`` is the posterior entering the first bar (default zeros).
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     x = np.ascontiguousarray(x, dtype=np.float64)

@@ -46,7 +46,7 @@ def kalman_hedge_reference(
         out["innovation"][t] = e
         out["innovation_var"][t] = S
     out["z_score"] = out["innovation"] / np.sqrt(out["innovation_var"])
-    out["spread"] = y - out["beta"] * x
+    out["spread"] = y - out["beta"] * x - out["alpha"]
     out["state"] = s
     out["P"] = P
     return out

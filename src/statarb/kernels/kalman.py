@@ -34,7 +34,7 @@ def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
 
     Returns ``(beta, alpha, innovation, innovation_var, z_score, spread, state_out)`` where the
     first six are float64 arrays of ``len(y)`` (filtered ``beta_{t|t}``, ``alpha_{t|t}``, ``e_t``,
-    ``S_t``, ``e_t / sqrt(S_t)``, ``y_t - beta_{t|t} x_t``) and ``state_out`` is the posterior after
+    ``S_t``, ``e_t / sqrt(S_t)``, ``y_t - beta_{t|t} x_t - alpha_{t|t}``) and ``state_out`` is the posterior after
     the last bar in the same layout as ``state0``.
     """
     n = y.shape[0]
@@ -80,7 +80,7 @@ def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
         out_e[t] = e
         out_s[t] = s
         out_z[t] = e / np.sqrt(s)
-        out_spread[t] = yt - b * xt
+        out_spread[t] = yt - b * xt - a
     state_out = np.empty(5)
     state_out[0] = b
     state_out[1] = a

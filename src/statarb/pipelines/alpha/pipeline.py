@@ -1,7 +1,49 @@
-"""The ``alpha`` pipeline (filled in by its issue)."""
+"""The ``alpha`` pipeline: ``bars_adjusted`` -> ``pair_universe``, ``cointegration_results``,
+``spread_series``, ``kalman_params``, ``ou_params``, ``ou_output`` (see docs/alpha.md)."""
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, node
+
+from . import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    return Pipeline(
+        [
+            node(
+                nodes.build_universe,
+                ["symbols", "alpha_symbols_sectors", "params:alpha"],
+                "pair_universe",
+                name="alpha_build_universe",
+            ),
+            node(
+                nodes.build_price_panel,
+                ["bars_adjusted", "pair_universe"],
+                "alpha_price_panel",
+                name="alpha_price_panel",
+            ),
+            node(
+                nodes.build_alpha_schedule,
+                ["alpha_price_panel", "params:alpha"],
+                "alpha_schedule",
+                name="alpha_schedule",
+            ),
+            node(
+                nodes.screen_universe,
+                ["alpha_price_panel", "pair_universe", "alpha_schedule", "params:alpha"],
+                "cointegration_results",
+                name="alpha_screening",
+            ),
+            node(
+                nodes.compute_spreads,
+                ["alpha_price_panel", "pair_universe", "alpha_schedule", "params:alpha"],
+                ["spread_series", "kalman_params"],
+                name="alpha_kalman_spreads",
+            ),
+            node(
+                nodes.fit_ou_params,
+                ["spread_series", "pair_universe", "alpha_schedule", "params:alpha"],
+                ["ou_params", "ou_output"],
+                name="alpha_ou_fit",
+            ),
+        ]
+    )
