@@ -33,9 +33,9 @@ def _ou(run: dict, pair_id: str) -> pl.DataFrame:
             "theta": [0.05, 0.06],
             "mu": [0.0, 0.01],
             "sigma": [0.1, 0.1],
-            "entry_upper": [2.0, 2.0],
-            "entry_lower": [-2.0, -2.0],
-            "exit_threshold": [0.0, 0.0],
+            "entry_upper": [0.55, 0.56],  # spread levels mu +/- 2 sigma_eq (statarb.alpha.bands)
+            "entry_lower": [-0.55, -0.54],
+            "exit_threshold": [0.0, 0.01],
         }
     )
 

@@ -75,6 +75,8 @@ def test_exposure(synthetic_run):
     eq = synthetic_run["equity"]
     ex = trades.exposure_stats(eq, traded_notional=2e6, periods=98280)
     assert ex["time_in_market"] == pytest.approx((eq["positions_value"] > 0).mean())
-    assert ex["gross_exposure_mean"] == pytest.approx((eq["positions_value"] / eq["equity"]).mean())
+    assert ex["abs_net_exposure_mean"] == pytest.approx(
+        (eq["positions_value"] / eq["equity"]).mean()
+    )
     assert ex["turnover"] == pytest.approx(2e6 / eq["equity"].mean())
     assert ex["turnover_annual"] == pytest.approx(ex["turnover"] * 98280 / (eq.height - 1))

@@ -46,11 +46,10 @@ def universe_closes_on_grid(
     shift = timedelta(0) if grid_is_bar_open else bar_interval
     bars = (
         lf.select("symbol", "datetime", "close")
-        .filter(pl.col("datetime") <= hi)
+        .filter(pl.col("datetime") <= hi, pl.col("datetime") >= lo - timedelta(days=7))
         .with_columns(known=pl.col("datetime") + shift)
         .collect()
     )
-    bars = bars.filter(pl.col("datetime") >= pl.lit(lo) - timedelta(days=7))
     g = pl.DataFrame({"ts": grid}).sort("ts")
     out = g
     for sym in sorted(bars["symbol"].unique().to_list()):

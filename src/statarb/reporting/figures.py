@@ -68,13 +68,15 @@ def spread_figure(
     spread: pl.DataFrame,
     ou: pl.DataFrame | None,
     signals: pl.DataFrame | None,
-    thresholds_in: str = "z",
+    thresholds_in: str = "spread",
 ) -> go.Figure:
     """Spread with entry/exit bands and trade markers (top) and the z-score with its bands (bottom).
 
-    ``thresholds_in="z"``: ``entry_upper/entry_lower/exit_threshold`` are z-score levels, drawn on
-    the z panel and mapped to spread units as ``mu + k * sigma / sqrt(2 theta)`` (OU equilibrium
-    standard deviation). ``"spread"``: they are spread levels, drawn on the spread panel as given.
+    ``thresholds_in="spread"`` (what ``statarb.alpha.bands`` stores): ``entry_upper``,
+    ``entry_lower`` and ``exit_threshold`` (plus its mirror ``2 mu - exit_threshold``) are spread
+    levels, drawn as given on the spread panel and as OU z-levels ``(level - mu) / sigma_eq`` with
+    ``sigma_eq = sigma / sqrt(2 theta)`` on the z panel. ``"z"``: they are z levels, mapped to the
+    spread panel as ``mu + level * sigma_eq``.
     """
     s = bands_on_grid(spread, ou)
     x = s["datetime"].to_list()
@@ -103,45 +105,40 @@ def spread_figure(
             1,
         )
     band_cols = [c for c in ("entry_upper", "entry_lower", "exit_threshold") if c in s.columns]
-    for col in band_cols:
-        dash = "dot" if col == "exit_threshold" else "dash"
+    has_ou = {"mu", "sigma", "theta"} <= set(s.columns)
+    sd = s["sigma"] / (2 * s["theta"].clip(lower_bound=1e-12)).sqrt() if has_ou else None
+    levels = {c: s[c] for c in band_cols}
+    if "exit_threshold" in levels and "mu" in s.columns:  # lower edge of the exit band
+        levels["exit_lower"] = 2 * s["mu"] - s["exit_threshold"]
+    for col, lv in levels.items():
+        dash = "dot" if col.startswith("exit") else "dash"
         if thresholds_in == "z":
-            if has_z:
-                fig.add_trace(
-                    go.Scattergl(
-                        x=x,
-                        y=s[col].to_list(),
-                        name=col,
-                        mode="lines",
-                        line={"dash": dash, "color": "#7f7f7f"},
-                    ),
-                    2,
-                    1,
-                )
-            if {"mu", "sigma", "theta"} <= set(s.columns):
-                sd = s["sigma"] / (2 * s["theta"].clip(lower_bound=1e-12)).sqrt()
-                y = (s["mu"] + s[col] * sd).to_list()
-                fig.add_trace(
-                    go.Scattergl(
-                        x=x,
-                        y=y,
-                        name=f"{col} (spread)",
-                        mode="lines",
-                        line={"dash": dash, "color": "#ff7f0e"},
-                    ),
-                    1,
-                    1,
-                )
+            z_level, spread_level = lv, (s["mu"] + lv * sd if has_ou else None)
         else:
+            z_level, spread_level = ((lv - s["mu"]) / sd if has_ou else None), lv
+        if spread_level is not None:
             fig.add_trace(
                 go.Scattergl(
                     x=x,
-                    y=s[col].to_list(),
+                    y=spread_level.to_list(),
                     name=col,
                     mode="lines",
                     line={"dash": dash, "color": "#ff7f0e"},
                 ),
                 1,
+                1,
+            )
+        if has_z and z_level is not None:
+            fig.add_trace(
+                go.Scattergl(
+                    x=x,
+                    y=z_level.to_list(),
+                    name=f"{col} (z)",
+                    mode="lines",
+                    line={"dash": dash, "color": "#7f7f7f"},
+                    showlegend=False,
+                ),
+                2,
                 1,
             )
     if signals is not None and signals.height:

@@ -65,7 +65,7 @@ def render_tearsheet(
     trips: pl.DataFrame | None = None,
     spreads: dict[str, pl.DataFrame] | None = None,
     ou: dict[str, pl.DataFrame] | None = None,
-    thresholds_in: str = "z",
+    thresholds_in: str = "spread",
 ) -> Path:
     """Write ``<out_root>/<run_id>/tearsheet.html`` and return its path.
 

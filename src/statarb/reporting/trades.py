@@ -149,7 +149,8 @@ def exposure_stats(
 ) -> dict[str, float]:
     """Exposure and turnover from ``backtest_equity`` (``equity``, ``positions_value``).
 
-    ``gross_exposure_mean`` = mean ``|positions_value| / equity``; ``time_in_market`` = share of
+    ``abs_net_exposure_mean`` = mean ``|positions_value| / equity`` (``positions_value`` is the net
+    mark-to-market of all legs, shorts negative, so this is *net*, not gross, exposure); ``time_in_market`` = share of
     marks with a non-zero position; ``turnover`` = traded notional / mean equity over the run and
     ``turnover_annual`` = turnover * periods / number of returns.
     """
@@ -158,13 +159,13 @@ def exposure_stats(
     out = {
         "turnover": traded_notional / mean_eq if mean_eq else math.nan,
         "turnover_annual": math.nan,
-        "gross_exposure_mean": math.nan,
+        "abs_net_exposure_mean": math.nan,
         "time_in_market": math.nan,
     }
     if eq.height > 1:
         out["turnover_annual"] = out["turnover"] * periods / (eq.height - 1)
     if "positions_value" in eq.columns and eq["positions_value"].null_count() < eq.height:
         pv = eq["positions_value"].fill_null(0.0)
-        out["gross_exposure_mean"] = float((pv.abs() / eq["equity"]).mean())
+        out["abs_net_exposure_mean"] = float((pv.abs() / eq["equity"]).mean())
         out["time_in_market"] = float((pv.abs() > _FLAT_TOL).mean())
     return out
