@@ -23,6 +23,7 @@ class FileSpec:
     ``symbol``, ``price``, ``size``, ``side``, ``exchange`` for ticks). The timestamp is either a
     single ``datetime_column`` or a ``date_column`` + ``time_column`` pair, parsed with the given
     strftime formats and interpreted in ``timezone`` (exchange-local wall-clock time).
+    ``file_pattern`` (fnmatch) selects the files of a raw folder that belong to this kind.
     """
 
     kind: Literal["bars", "ticks"]
@@ -37,6 +38,7 @@ class FileSpec:
     datetime_format: str = "%Y-%m-%d %H:%M:%S%.f"
     side_map: Mapping[str, str] = field(default_factory=dict)
     csv_separator: str = ","
+    file_pattern: str = "*"
 
     def __post_init__(self) -> None:
         if self.format not in ("csv", "parquet"):
