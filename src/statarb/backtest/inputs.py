@@ -82,28 +82,41 @@ def gate_asof(frame: pl.DataFrame, coint: pl.DataFrame, bar_interval: timedelta)
     f = frame.with_columns((pl.col("datetime") + bar_interval).alias("_known_at")).sort(
         "pair_id", "_known_at"
     )
-    out = f.join_asof(c, left_on="_known_at", right_on="test_ts", by="pair_id", strategy="backward")
+    out = f.join_asof(
+        c, left_on="_known_at", right_on="test_ts", by="pair_id", check_sortedness=False
+    )
     return out.with_columns(pl.col("is_cointegrated").fill_null(False).alias("tradable")).drop(
         "_known_at", "test_ts", "is_cointegrated"
     )
 
 
 def ou_band_score(
-    spread: pl.Expr, upper: pl.Expr, lower: pl.Expr, center: pl.Expr, entry_z: float
+    spread: pl.Expr,
+    upper: pl.Expr,
+    lower: pl.Expr,
+    exit_level: pl.Expr,
+    entry_z: float,
+    exit_z: float,
 ) -> pl.Expr:
-    """Map the spread onto the z scale of the thresholds using the OU bands.
+    """Map the spread onto the strategy's z scale through the OU bands of ``ou_params``.
 
-    ``score = entry_z * (s - m) / (upper - m)`` for ``s >= m`` and ``entry_z * (s - m) / (m -
-    lower)`` below, with ``m = center`` (the OU exit level). So ``score > entry_z`` iff ``s >
-    entry_upper`` (short spread), ``score < -entry_z`` iff ``s < entry_lower`` (long spread),
-    ``score`` crosses ``±exit_z`` at the proportional fraction of the band, and the stop
-    ``|score| > stop_z`` sits at ``stop_z / entry_z`` times the band width.
+    Bands as written by ``statarb.alpha.bands``: ``entry_upper = mu + k_entry * sigma_eq``,
+    ``entry_lower = mu - k_entry * sigma_eq``, ``exit_threshold = mu + k_exit * sigma_eq`` (exit
+    band ``[2 mu - exit_threshold, exit_threshold]``). With ``m = (upper + lower) / 2``,
+    ``h = upper - m``, ``e = exit_threshold - m`` and ``d = |s - m|`` the score is piecewise linear
+    in ``d``: ``exit_z * d / e`` for ``d <= e``, ``exit_z + (entry_z - exit_z) (d - e) / (h - e)``
+    beyond, signed like ``s - m``. Hence ``|score| > entry_z`` iff the spread is outside the entry
+    band, ``|score| <= exit_z`` iff it is inside the exit band, and the stop ``|score| > stop_z``
+    lies the same proportion beyond the entry band.
     """
-    return (
-        pl.when(spread >= center)
-        .then(entry_z * (spread - center) / (upper - center))
-        .otherwise(entry_z * (spread - center) / (center - lower))
-    )
+    m = (upper + lower) / 2.0
+    h = upper - m
+    e = (exit_level - m).clip(lower_bound=0.0)
+    d = (spread - m).abs()
+    inner = pl.when(e > 0).then(exit_z * d / e).otherwise(0.0)
+    outer = exit_z + (entry_z - exit_z) * (d - e) / (h - e)
+    u = pl.when(d <= e).then(inner).otherwise(outer)
+    return pl.when(spread >= m).then(u).otherwise(-u)
 
 
 def _ou_scores(
@@ -115,17 +128,30 @@ def _ou_scores(
     f = spreads.with_columns((pl.col("datetime") + interval).alias("_known_at")).sort(
         "pair_id", "_known_at"
     )
-    j = f.join_asof(o, left_on="_known_at", right_on="window_end", by="pair_id")
+    j = f.join_asof(
+        o, left_on="_known_at", right_on="window_end", by="pair_id", check_sortedness=False
+    )
     score = ou_band_score(
         pl.col("spread"),
         pl.col("entry_upper"),
         pl.col("entry_lower"),
         pl.col("exit_threshold"),
         cfg.entry_z,
+        cfg.exit_z,
     )
     return j.with_columns(score.alias("z_score")).drop(
         "_known_at", "window_end", "entry_upper", "entry_lower", "exit_threshold"
     )
+
+
+def _legs(pair_ids: list[str]) -> list[tuple[str, str]]:
+    legs = []
+    for pid in pair_ids:
+        parts = pid.split("_")
+        if len(parts) != 2 or not parts[0] < parts[1]:
+            raise BacktestInputError(f"pair_id {pid!r} is not 'A_B' with A < B")
+        legs.append((parts[0], parts[1]))
+    return legs
 
 
 def prepare_inputs(
@@ -141,8 +167,12 @@ def prepare_inputs(
     """Build :class:`BacktestInputs` for ``pair_ids`` (``A_B``) over ``[start, end]`` (bar times)."""
     if not pair_ids:
         raise BacktestInputError("no pairs to backtest")
-    bars = bars.collect() if isinstance(bars, pl.LazyFrame) else bars
-    spreads = spreads.collect() if isinstance(spreads, pl.LazyFrame) else spreads
+    legs = _legs(pair_ids)
+    syms = sorted({s for ab in legs for s in ab})
+    if isinstance(bars, pl.LazyFrame):  # prune before materialising (partitioned store)
+        bars = bars.filter(pl.col("symbol").is_in(syms)).collect()
+    if isinstance(spreads, pl.LazyFrame):
+        spreads = spreads.filter(pl.col("pair_id").is_in(list(pair_ids))).collect()
     coint = coint.collect() if isinstance(coint, pl.LazyFrame) else coint
     if isinstance(ou_params, pl.LazyFrame):
         ou_params = ou_params.collect()
@@ -150,13 +180,6 @@ def prepare_inputs(
     _require(spreads, ["pair_id", "datetime", "spread", "beta", "z_score"], "spread_series")
     _require(coint, ["pair_id", "test_ts", "is_cointegrated"], "cointegration_results")
     interval = timedelta(minutes=cfg.bar_interval_minutes)
-    legs = []
-    for pid in pair_ids:
-        parts = pid.split("_")
-        if len(parts) != 2 or not parts[0] < parts[1]:
-            raise BacktestInputError(f"pair_id {pid!r} is not 'A_B' with A < B")
-        legs.append((parts[0], parts[1]))
-    syms = sorted({s for ab in legs for s in ab})
 
     bars = _utc(bars, "datetime").filter(pl.col("symbol").is_in(syms))
     if "outlier_flag" in bars.columns:

@@ -66,3 +66,45 @@ def synthetic_inputs(
         spread=np.ascontiguousarray(s),
         tradable=np.ascontiguousarray(tradable),
     )
+
+
+def inputs_to_frames(inputs: BacktestInputs) -> tuple:
+    """Long Polars frames ``(bars_adjusted, spread_series)`` holding the same data as ``inputs``
+    (missing bars are left out), e.g. to drive :func:`statarb.backtest.inputs.prepare_inputs`."""
+    import polars as pl
+
+    ts = inputs.timestamps()
+    bars, spreads = [], []
+    for j, pid in enumerate(inputs.pair_ids):
+        for sym, o, c, v in (
+            (inputs.symbols_a[j], inputs.open_a, inputs.close_a, inputs.vol_a),
+            (inputs.symbols_b[j], inputs.open_b, inputs.close_b, inputs.vol_b),
+        ):
+            f = pl.DataFrame(
+                {
+                    "symbol": sym,
+                    "datetime": ts,
+                    "open": o[:, j],
+                    "high": np.fmax(o[:, j], c[:, j]),
+                    "low": np.fmin(o[:, j], c[:, j]),
+                    "close": c[:, j],
+                    "volume": v[:, j],
+                    "adj_factor": 1.0,
+                    "outlier_flag": pl.Series(np.zeros(len(ts), dtype=np.int8)),
+                }
+            )
+            bars.append(f.filter(pl.col("open").is_not_nan() & pl.col("close").is_not_nan()))
+        spreads.append(
+            pl.DataFrame(
+                {
+                    "pair_id": pid,
+                    "datetime": ts,
+                    "spread": inputs.spread[:, j],
+                    "beta": inputs.beta[:, j],
+                    "z_score": inputs.z[:, j],
+                }
+            )
+        )
+    return pl.concat(bars).unique(["symbol", "datetime"], keep="first").sort(
+        "symbol", "datetime"
+    ), pl.concat(spreads)
