@@ -1,0 +1,118 @@
+"""``statarb runs``: list and inspect stored backtest runs (spec §4.3)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import sqlalchemy as sa
+
+from statarb.storage.database import ensure_schema, get_engine, resolve_db_url
+
+LIST_SQL = """
+SELECT r.run_id, r.strategy_name, r.pair_id, r.start_ts, r.end_ts, r.created_at,
+       (SELECT COUNT(*) FROM backtest_signals s WHERE s.run_id = r.run_id) AS n_signals,
+       (SELECT COUNT(*) FROM backtest_fills f WHERE f.run_id = r.run_id) AS n_fills,
+       (SELECT e.equity FROM backtest_equity e WHERE e.run_id = r.run_id
+         ORDER BY e.ts DESC LIMIT 1) AS final_equity
+FROM backtest_runs r
+{where}
+ORDER BY r.created_at DESC, r.run_id DESC
+LIMIT :limit
+"""
+
+
+def _url(db_url: str | None) -> str:
+    url = db_url or resolve_db_url()
+    ensure_schema(url)
+    return url
+
+
+def fetch_runs(url: str, limit: int = 20, run_id: str | None = None) -> list[dict]:
+    """Newest runs first, with signal/fill counts and the final equity."""
+    where = "WHERE r.run_id = :run_id" if run_id else ""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            sa.text(LIST_SQL.format(where=where)), {"limit": limit, "run_id": run_id}
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)[:19] if hasattr(v, "isoformat") else str(v)
+
+
+@click.group(name="runs")
+def runs() -> None:
+    """Stored backtest runs."""
+
+
+@runs.command(name="list")
+@click.option("--limit", default=20, show_default=True, help="Number of runs, newest first.")
+@click.option("--db-url", default=None, help="Database URL (default: $STATARB_DB_URL or SQLite).")
+def list_runs(limit: int, db_url: str | None) -> None:
+    """Recent runs: id, strategy, pair, window, number of signals/fills, final equity."""
+    rows = fetch_runs(_url(db_url), limit)
+    if not rows:
+        click.echo("no backtest runs stored")
+        return
+    cols = [
+        "run_id",
+        "strategy_name",
+        "pair_id",
+        "start_ts",
+        "end_ts",
+        "n_signals",
+        "n_fills",
+        "final_equity",
+    ]
+    table = [[_fmt(r[c]) for c in cols] for r in rows]
+    heads = ["run_id", "strategy", "pair", "start", "end", "signals", "fills", "final_equity"]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(heads)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)))
+    for row in table:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+@runs.command(name="show")
+@click.argument("run_id")
+@click.option("--db-url", default=None, help="Database URL (default: $STATARB_DB_URL or SQLite).")
+def show_run(run_id: str, db_url: str | None) -> None:
+    """One run: summary, the stored config and the first signals."""
+    url = _url(db_url)
+    rows = fetch_runs(url, 1, run_id=run_id)
+    if not rows:
+        raise click.ClickException(f"backtest_runs: no run {run_id!r}")
+    r = rows[0]
+    for k in (
+        "run_id",
+        "strategy_name",
+        "pair_id",
+        "start_ts",
+        "end_ts",
+        "created_at",
+        "n_signals",
+        "n_fills",
+        "final_equity",
+    ):
+        click.echo(f"{k:>14}: {_fmt(r[k])}")
+    with get_engine(url).connect() as conn:
+        cfg = conn.execute(
+            sa.text("SELECT config_json FROM backtest_runs WHERE run_id = :r"), {"r": run_id}
+        ).scalar()
+        sigs = conn.execute(
+            sa.text(
+                "SELECT signal_ts, direction, symbol_a, symbol_b, hedge_ratio, size "
+                "FROM backtest_signals WHERE run_id = :r ORDER BY signal_ts, id LIMIT 10"
+            ),
+            {"r": run_id},
+        ).all()
+    click.echo("config:")
+    click.echo(json.dumps(json.loads(cfg), indent=2, sort_keys=True) if cfg else "-")
+    click.echo("first signals:")
+    for s in sigs:
+        click.echo("  " + "  ".join(_fmt(v) for v in s))
