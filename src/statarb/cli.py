@@ -12,8 +12,10 @@ import click
 
 # name -> "module:attribute" of a click command or group
 SUBCOMMANDS: dict[str, str] = {
+    "sql": "statarb.reporting.sql_cli:sql",
     "generate": "statarb.synthetic.cli:generate",
     "db": "statarb.storage.db_cli:db",
+    "runs": "statarb.backtest.runs_cli:runs",
 }
 
 
