@@ -1,0 +1,203 @@
+"""Walk-forward screening: windows, information time, schedules, statistics vs statsmodels,
+and no look-ahead (perturbing the future leaves every earlier result bit-identical)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from statsmodels.tsa.stattools import coint
+from statsmodels.tsa.vector_ar.vecm import coint_johansen
+
+from statarb.alpha.screening import RESULT_SCHEMA, build_schedule, screen_pairs
+
+CREATED = datetime(2030, 1, 1, tzinfo=UTC)
+PAIRS = [("AAA_BBB", "AAA", "BBB"), ("AAA_CCC", "AAA", "CCC"), ("BBB_CCC", "BBB", "CCC")]
+
+
+def make_prices(n_days: int = 8, bars_per_day: int = 120, seed: int = 0) -> pl.DataFrame:
+    """Synthetic 1-minute bars from 14:30 UTC on weekdays; AAA and BBB cointegrated."""
+    rng = np.random.default_rng(seed)
+    ts = []
+    day = datetime(2024, 1, 29, tzinfo=UTC)  # a Monday
+    while len(ts) < n_days * bars_per_day:
+        if day.weekday() < 5:
+            start = day.replace(hour=14, minute=30)
+            ts += [start + timedelta(minutes=m) for m in range(bars_per_day)]
+        day += timedelta(days=1)
+    n = len(ts)
+    x = 100 + np.cumsum(rng.normal(0, 0.05, n))
+    u = np.zeros(n)
+    for t in range(1, n):
+        u[t] = 0.6 * u[t - 1] + rng.normal(0, 0.05)
+    return pl.DataFrame(
+        {
+            "datetime": ts,
+            "AAA": 10 + 0.8 * x + u,
+            "BBB": x,
+            "CCC": 50 + np.cumsum(rng.normal(0, 0.05, n)),
+        },
+        schema_overrides={"datetime": pl.Datetime("us", "UTC")},
+    )
+
+
+def window(prices: pl.DataFrame, a: str, b: str, test_ts: datetime, k: int):
+    """Independent construction of the test window: bars known at test_ts, both legs valid."""
+    w = (
+        prices.filter(pl.col("datetime") + timedelta(minutes=1) <= test_ts)
+        .select(a, b)
+        .drop_nulls()
+        .filter(pl.col(a).is_not_nan() & pl.col(b).is_not_nan())
+        .tail(k)
+    )
+    return w[a].to_numpy(), w[b].to_numpy()
+
+
+def test_statistics_equal_statsmodels_on_each_window():
+    prices = make_prices()
+    sched = build_schedule(
+        prices["datetime"].dt.epoch("us").to_numpy(), "daily", timedelta(minutes=1)
+    )
+    out = screen_pairs(
+        prices, PAIRS, sched[2:5], window_bars=300, method="both", created_at=CREATED
+    )
+    assert out.schema == pl.Schema(RESULT_SCHEMA)
+    assert out.height == 9
+    for row in out.iter_rows(named=True):
+        _, a, b = next(p for p in PAIRS if p[0] == row["pair_id"])
+        y, x = window(prices, a, b, row["test_ts"], 300)
+        assert len(y) == 300
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = coint(y, x)
+        jo = coint_johansen(np.column_stack([y, x]), 0, 1)
+        assert row["adf_statistic"] == pytest.approx(ref[0], rel=1e-8)
+        assert row["adf_pvalue"] == pytest.approx(ref[1], rel=1e-8, abs=1e-14)
+        assert row["johansen_trace"] == pytest.approx(jo.lr1[0], rel=1e-8)
+        vec = json.loads(row["cointegrating_vector"])
+        beta = np.polyfit(x, y, 1)[0]
+        assert vec[0] == 1.0 and vec[1] == pytest.approx(-beta, rel=1e-8)
+        assert row["is_cointegrated"] == (
+            row["adf_pvalue"] < 0.05 and row["johansen_pvalue"] < 0.05
+        )
+        assert row["created_at"] == CREATED
+    assert out.filter(pl.col("pair_id") == "AAA_BBB")["is_cointegrated"].all()
+
+
+def test_information_time_boundary():
+    """The bar opened at T - 1 min is known at T and used; the bar opened at T is not."""
+    prices = make_prices(n_days=3)
+    t_test = datetime(2024, 1, 30, 15, 0, tzinfo=UTC)
+    base = screen_pairs(prices, PAIRS[:1], [t_test], window_bars=100, created_at=CREATED)
+    bump = pl.col("AAA") * pl.when(pl.col("datetime") == t_test).then(1.5).otherwise(1.0)
+    same = screen_pairs(prices.with_columns(bump), PAIRS[:1], [t_test], 100, created_at=CREATED)
+    assert same.equals(base)
+    edge = t_test - timedelta(minutes=1)
+    bump = pl.col("AAA") * pl.when(pl.col("datetime") == edge).then(1.5).otherwise(1.0)
+    moved = screen_pairs(prices.with_columns(bump), PAIRS[:1], [t_test], 100, created_at=CREATED)
+    assert moved["adf_statistic"][0] != base["adf_statistic"][0]
+
+
+@pytest.mark.parametrize("cut", [2, 5, 8])
+def test_no_look_ahead_perturbing_the_future(cut):
+    """Perturb every bar known after t (datetime + 1 min > t), t a session end (so a test sits
+    exactly at t): all results with test_ts <= t are bit-identical."""
+    prices = make_prices(n_days=10)
+    times = prices["datetime"].dt.epoch("us").to_numpy()
+    t_cut = build_schedule(times, "daily", timedelta(minutes=1))[cut]
+    rng = np.random.default_rng(1)
+    noise = pl.Series(rng.uniform(0.5, 1.5, prices.height))
+    later = pl.col("datetime") + timedelta(minutes=1) > t_cut
+    perturbed = prices.with_columns(
+        pl.when(later).then(pl.col(c) * noise).otherwise(pl.col(c)).alias(c)
+        for c in ("AAA", "BBB", "CCC")
+    )
+    kw = {"schedule": "daily", "window_bars": 200, "method": "both", "created_at": CREATED}
+    a = screen_pairs(prices, PAIRS, **kw)
+    b = screen_pairs(perturbed, PAIRS, **kw)
+    past_a = a.filter(pl.col("test_ts") <= t_cut)
+    assert past_a.height == 3 * (cut + 1)
+    assert past_a["test_ts"].max() == t_cut
+    assert past_a.equals(b.filter(pl.col("test_ts") <= t_cut))
+    assert not a.equals(b)  # and the future did change
+
+
+def test_schedules_are_session_ends():
+    prices = make_prices(n_days=12, bars_per_day=10)  # 2024-01-29 (Mon) .. 2024-02-13
+    times = prices["datetime"].dt.epoch("us").to_numpy()
+    daily = build_schedule(times, "daily", timedelta(minutes=1))
+    assert len(daily) == 12
+    assert daily[0] == datetime(2024, 1, 29, 14, 40, tzinfo=UTC)  # last bar 14:39 closes 14:40
+    weekly = build_schedule(times, "weekly", timedelta(minutes=1))
+    assert weekly == [
+        datetime(2024, 2, 2, 14, 40, tzinfo=UTC),
+        datetime(2024, 2, 9, 14, 40, tzinfo=UTC),
+        datetime(2024, 2, 13, 14, 40, tzinfo=UTC),
+    ]
+    monthly = build_schedule(times, "monthly", timedelta(minutes=1))
+    assert monthly == [
+        datetime(2024, 1, 31, 14, 40, tzinfo=UTC),
+        datetime(2024, 2, 13, 14, 40, tzinfo=UTC),
+    ]
+    with pytest.raises(ValueError, match="hourly"):
+        build_schedule(times, "hourly", timedelta(minutes=1))
+
+
+def test_long_format_outliers_and_gaps_match_cleaned_wide():
+    prices = make_prices(n_days=3)
+    long = prices.unpivot(
+        index="datetime", variable_name="symbol", value_name="close"
+    ).with_columns(outlier_flag=pl.lit(0))
+    rng = np.random.default_rng(4)
+    bad = rng.choice(long.height, 40, replace=False)
+    flag = np.zeros(long.height, dtype=np.int64)
+    flag[bad] = 1
+    long = long.with_columns(
+        outlier_flag=pl.Series(flag),
+        close=pl.when(pl.Series(flag) == 1).then(pl.col("close") * 50).otherwise(pl.col("close")),
+    )
+    wide_clean = (
+        long.with_columns(
+            close=pl.when(pl.col("outlier_flag") == 1).then(None).otherwise(pl.col("close"))
+        )
+        .pivot(on="symbol", index="datetime", values="close")
+        .sort("datetime")
+    )
+    t = [datetime(2024, 1, 31, 16, 0, tzinfo=UTC)]
+    a = screen_pairs(
+        long.sample(fraction=1.0, shuffle=True, seed=1), PAIRS, t, 150, created_at=CREATED
+    )
+    b = screen_pairs(wide_clean, PAIRS, t, 150, created_at=CREATED)
+    assert a.equals(b)
+    y, x = window(wide_clean, "AAA", "CCC", t[0], 150)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert a.filter(pl.col("pair_id") == "AAA_CCC")["adf_statistic"][0] == pytest.approx(
+            coint(y, x)[0], rel=1e-8
+        )
+
+
+def test_too_few_observations_recorded_not_cointegrated(caplog):
+    prices = make_prices(n_days=2)
+    early = [datetime(2024, 1, 29, 15, 0, tzinfo=UTC)]  # only 30 bars known
+    with caplog.at_level(logging.INFO, logger="statarb.alpha.screening"):
+        out = screen_pairs(prices, PAIRS, early, window_bars=100, created_at=CREATED)
+    assert out.height == 3
+    assert out["is_cointegrated"].to_list() == [False] * 3
+    assert out["adf_statistic"].null_count() == 3
+    assert "30 usable bars < min_obs=100" in caplog.text
+    ok = screen_pairs(prices, PAIRS, early, window_bars=100, min_obs=30, created_at=CREATED)
+    assert ok["adf_statistic"].null_count() == 0
+
+
+def test_bad_arguments():
+    prices = make_prices(n_days=1)
+    with pytest.raises(ValueError, match="method"):
+        screen_pairs(prices, PAIRS, "daily", 50, method="johansen")
+    with pytest.raises(ValueError, match="ZZZ"):
+        screen_pairs(prices, [("AAA_ZZZ", "AAA", "ZZZ")], "daily", 50)
