@@ -39,7 +39,9 @@ def convention_factors(bars: pl.DataFrame, actions: pl.DataFrame) -> pl.Series:
 
 def test_adjusted_recovered_exactly(small_dir, small_data):
     actions = pl.read_csv(small_dir / "corporate_actions.csv")
-    assert actions.height == 4 and set(actions["action"]) == {"split", "dividend"}
+    cfg = small_data.market.config
+    assert actions.height == cfg.n_splits + cfg.n_dividends
+    assert set(actions["action"]) == {"split", "dividend"}
     bars = clean_rows(small_dir).filter(pl.col("symbol") != small_data.market.config.unknown_ticker)
     f = convention_factors(bars, actions).to_numpy()
     t, j = bar_index(small_data, bars)
