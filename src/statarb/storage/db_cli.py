@@ -78,6 +78,18 @@ def current(url: str | None) -> None:
 
 @db.command()
 @_url_option
+@click.option("-m", "--message", required=True, help="Revision message.")
+def revision(url: str | None, message: str) -> None:
+    """Autogenerate a new migration from schema.py (developers; the database must be at head)."""
+    from alembic import command
+
+    target = cli_db_url(url)
+    database.upgrade(target)
+    command.revision(database.alembic_config(target), message=message, autogenerate=True)
+
+
+@db.command()
+@_url_option
 def url(url: str | None) -> None:
     """Print the resolved database URL (password hidden)."""
     click.echo(database.redact_url(cli_db_url(url)))
