@@ -26,24 +26,16 @@ from numba import njit
 
 
 @njit(cache=True)
-def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
-    """Run the filter over ``y`` (dependent leg A) and ``x`` (leg B).
+def kalman_hedge_into(y, x, q00, q01, q11, r, state0, out):
+    """Run the filter over ``y`` (dependent leg A) and ``x`` (leg B), writing into ``out``.
 
     ``state0`` = ``[beta, alpha, p00, p01, p11]``: the posterior entering the first bar (the first
-    bar is predicted from it, so ``P_{0|-1} = P0 + Q``).
-
-    Returns ``(beta, alpha, innovation, innovation_var, z_score, spread, state_out)`` where the
-    first six are float64 arrays of ``len(y)`` (filtered ``beta_{t|t}``, ``alpha_{t|t}``, ``e_t``,
-    ``S_t``, ``e_t / sqrt(S_t)``, ``y_t - beta_{t|t} x_t - alpha_{t|t}``) and ``state_out`` is the posterior after
-    the last bar in the same layout as ``state0``.
+    bar is predicted from it, so ``P_{0|-1} = P0 + Q``). ``out`` is a caller-owned ``(6, n)``
+    float64 array receiving, per bar, the filtered ``beta_{t|t}``, ``alpha_{t|t}``, ``e_t``,
+    ``S_t``, ``e_t / sqrt(S_t)`` and ``y_t - beta_{t|t} x_t - alpha_{t|t}`` (NaN on skipped bars).
+    Returns the posterior after the last bar in the layout of ``state0``.
     """
     n = y.shape[0]
-    out_beta = np.empty(n)
-    out_alpha = np.empty(n)
-    out_e = np.empty(n)
-    out_s = np.empty(n)
-    out_z = np.empty(n)
-    out_spread = np.empty(n)
     b = state0[0]
     a = state0[1]
     p00 = state0[2]
@@ -57,12 +49,8 @@ def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
         yt = y[t]
         xt = x[t]
         if not (np.isfinite(yt) and np.isfinite(xt)):
-            out_beta[t] = np.nan
-            out_alpha[t] = np.nan
-            out_e[t] = np.nan
-            out_s[t] = np.nan
-            out_z[t] = np.nan
-            out_spread[t] = np.nan
+            for k in range(6):
+                out[k, t] = np.nan
             continue
         h0 = p00 * xt + p01  # (P H')_0
         h1 = p01 * xt + p11  # (P H')_1
@@ -75,19 +63,31 @@ def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
         p00 -= k0 * h0
         p01 -= k0 * h1
         p11 -= k1 * h1
-        out_beta[t] = b
-        out_alpha[t] = a
-        out_e[t] = e
-        out_s[t] = s
-        out_z[t] = e / np.sqrt(s)
-        out_spread[t] = yt - b * xt - a
+        out[0, t] = b
+        out[1, t] = a
+        out[2, t] = e
+        out[3, t] = s
+        out[4, t] = e / np.sqrt(s)
+        out[5, t] = yt - b * xt - a
     state_out = np.empty(5)
     state_out[0] = b
     state_out[1] = a
     state_out[2] = p00
     state_out[3] = p01
     state_out[4] = p11
-    return out_beta, out_alpha, out_e, out_s, out_z, out_spread, state_out
+    return state_out
+
+
+@njit(cache=True)
+def kalman_hedge_kernel(y, x, q00, q01, q11, r, state0):
+    """Allocating form of :func:`kalman_hedge_into`.
+
+    Returns ``(beta, alpha, innovation, innovation_var, z_score, spread, state_out)`` (the six
+    rows of ``out`` as 1-D views, then the final posterior).
+    """
+    out = np.empty((6, y.shape[0]))
+    st = kalman_hedge_into(y, x, q00, q01, q11, r, state0, out)
+    return out[0], out[1], out[2], out[3], out[4], out[5], st
 
 
 @njit(cache=True)
@@ -110,7 +110,7 @@ def kalman_beta_bare(y, x, q, r):
         h0 = p00 * xt + p01
         h1 = p01 * xt + p11
         s = xt * h0 + h1 + r
-        e = y[t] - b * xt - a
+        e = y[t] - (b * xt + a)
         k0 = h0 / s
         k1 = h1 / s
         b += k0 * e
