@@ -55,20 +55,27 @@ def _finite(col: str) -> pl.Expr:
     return pl.col(col).is_finite().fill_null(False)
 
 
-def _row_rules(kind: str, known: pl.Series) -> pl.Expr:
+def _row_rule_code(kind: str, known: pl.Series) -> pl.Expr:
+    """UInt8 index into RULES + 1 of the first row rule violated (0 = none); fast integer path."""
     prices = ["open", "high", "low", "close"] if kind == "bars" else ["price"]
     qty = "volume" if kind == "bars" else "size"
-    expr = pl.when(~pl.col("symbol").is_in(known.implode())).then(pl.lit("unknown_symbol"))
-    expr = expr.when(~pl.all_horizontal(_finite(c) for c in prices)).then(
-        pl.lit("non_finite_price")
-    )
-    expr = expr.when(pl.any_horizontal(pl.col(c) < 0 for c in prices)).then(
-        pl.lit("negative_price")
-    )
-    if kind == "bars":
-        expr = expr.when(pl.col("high") < pl.col("low")).then(pl.lit("high_lt_low"))
-    expr = expr.when(~_finite(qty) | (pl.col(qty) < 0)).then(pl.lit("invalid_volume"))
-    return expr.otherwise(pl.lit(None, pl.String)).alias("rule")
+    checks = [
+        ~pl.col("symbol").is_in(known.implode()),
+        ~pl.all_horizontal(_finite(c) for c in prices),
+        pl.any_horizontal(pl.col(c) < 0 for c in prices),
+        (pl.col("high") < pl.col("low")) if kind == "bars" else None,
+        ~_finite(qty) | (pl.col(qty) < 0),
+    ]
+    expr = None
+    for code, check in enumerate(checks, start=1):
+        if check is None:
+            continue
+        expr = (pl.when(check) if expr is None else expr.when(check)).then(pl.lit(code, pl.UInt8))
+    return expr.otherwise(pl.lit(0, pl.UInt8)).alias("_code")
+
+
+DUPLICATE = RULES.index("duplicate") + 1
+NON_INCREASING = RULES.index("non_increasing_datetime") + 1
 
 
 def validate(df: pl.DataFrame, kind: str, known_symbols: Iterable[str]) -> ValidationResult:
@@ -76,34 +83,49 @@ def validate(df: pl.DataFrame, kind: str, known_symbols: Iterable[str]) -> Valid
 
     ``df`` must be in delivery order (as :func:`parse_partitions` returns it). The duplicate rule
     compares every field except ``source_file``/``source_row``/``local_datetime``.
+
+    Implementation: an exact copy of an earlier row has ``datetime <=`` the running maximum of
+    its symbol, so only those (few) candidate keys are compared field by field; row rules
+    depend on values only, so an exact copy gets the same row-rule verdict as its first copy.
     """
     if kind not in ("bars", "ticks"):
         raise ValueError(f"kind must be 'bars' or 'ticks', got {kind!r}")
     known = pl.Series("known", sorted({str(s) for s in known_symbols}), dtype=pl.String)
     cols = df.columns
     value_cols = [c for c in cols if c not in ("source_file", "source_row", "local_datetime")]
-    tagged = df.with_columns(_row_rules(kind, known))
-    bad1 = tagged.filter(pl.col("rule").is_not_null())
-    ok = tagged.filter(pl.col("rule").is_null())
-    # exact duplicates among rows that passed the row rules: keep the first copy
-    ok = ok.with_columns(
-        pl.when(~pl.struct(value_cols).is_first_distinct())
-        .then(pl.lit("duplicate"))
-        .otherwise(pl.lit(None, pl.String))
-        .alias("rule")
+    prev_all = pl.col("datetime").cum_max().shift(1).over("symbol")
+    work = df.with_row_index("_i").with_columns(
+        _row_rule_code(kind, known),
+        (pl.col("datetime") <= prev_all).fill_null(False).alias("_cand"),
     )
-    bad2 = ok.filter(pl.col("rule").is_not_null())
-    ok = ok.filter(pl.col("rule").is_null())
-    # strictly increasing datetime per symbol, in delivery order, against earlier valid rows
-    prev_max = pl.col("datetime").cum_max().shift(1).over("symbol")
-    ok = ok.with_columns(
-        pl.when(pl.col("datetime") <= prev_max)
-        .then(pl.lit("non_increasing_datetime"))
-        .otherwise(pl.lit(None, pl.String))
-        .alias("rule")
-    )
-    bad3 = ok.filter(pl.col("rule").is_not_null())
-    valid = ok.filter(pl.col("rule").is_null()).select(cols)
-    quarantine = pl.concat([bad1, bad2, bad3]).select(["rule", *cols])
-    quarantine = quarantine.sort("source_file", "source_row")
+    keys = work.filter(pl.col("_cand")).select("symbol", "datetime").unique()
+    if keys.height:
+        shared = work.join(keys, on=["symbol", "datetime"], how="semi").sort("_i")
+        dup_i = shared.filter(~pl.struct(value_cols).is_first_distinct())["_i"]
+        work = work.with_columns(
+            pl.when((pl.col("_code") == 0) & pl.col("_i").is_in(dup_i.implode()))
+            .then(pl.lit(DUPLICATE, pl.UInt8))
+            .otherwise(pl.col("_code"))
+            .alias("_code")
+        )
+        # latest datetime among earlier rows of the symbol that passed every other rule
+        prev_ok = (
+            pl.when(pl.col("_code") == 0)
+            .then(pl.col("datetime"))
+            .cum_max()
+            .forward_fill()
+            .shift(1)
+            .over("symbol")
+        )
+        work = work.with_columns(
+            pl.when((pl.col("_code") == 0) & pl.col("_cand") & (pl.col("datetime") <= prev_ok))
+            .then(pl.lit(NON_INCREASING, pl.UInt8))
+            .otherwise(pl.col("_code"))
+            .alias("_code")
+        )
+    valid = work.filter(pl.col("_code") == 0).select(cols)
+    names = pl.Series(["", *RULES])
+    bad = work.filter(pl.col("_code") != 0)
+    rule = pl.Series("rule", names.gather(bad["_code"].cast(pl.Int64)), dtype=pl.String)
+    quarantine = bad.select(cols).insert_column(0, rule)
     return ValidationResult(valid=valid, quarantine=quarantine)
