@@ -145,3 +145,23 @@ def test_db_cli_upgrade_current_url(
     (tmp_path / "conf/local/credentials.yml").write_text("db:\n  con: sqlite:///local.db\n")
     res = runner.invoke(statarb_cli, ["db", "url"])
     assert res.output.strip() == "sqlite:///local.db"
+
+
+def test_forked_child_gets_its_own_engine(tmp_path: Path) -> None:
+    import os
+
+    url = f"sqlite:///{tmp_path / 'fork.db'}"
+    try:
+        parent = database.get_engine(url)
+        database.upgrade(url)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: the cache was cleared, a new engine works
+            ok = database.get_engine(url) is not parent and database.current_revision(url)
+            os.write(write_fd, b"1" if ok else b"0")
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read_fd, 1) == b"1"
+        assert database.get_engine(url) is parent
+    finally:
+        database.dispose_engines()

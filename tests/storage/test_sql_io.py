@@ -500,3 +500,34 @@ def test_null_and_nan_in_not_null_columns(seeded: sa.Engine) -> None:
     ok = frame.with_columns(equity=pl.lit(1.0), cash=pl.Series([float("nan"), 2.0]))
     write_frame(seeded, "backtest_equity", ok)
     assert read_table(seeded, "backtest_equity")["cash"].to_list() == [None, 2.0]
+
+
+@pytest.mark.parametrize("table", ["cointegration_results", "ou_params", "backtest_signals"])
+def test_load_modify_save_back_with_ids_then_append_null_id(seeded: sa.Engine, table: str) -> None:
+    """The usual catalog cycle: frames read back carry ``id``; new rows may have a null id."""
+    first = {
+        "cointegration_results": pl.DataFrame(
+            {"pair_id": ["AAPL_MSFT"] * 2, "test_ts": [utc(2024, 1, 2), utc(2024, 1, 3)]}
+        ),
+        "ou_params": pl.DataFrame(
+            {"pair_id": ["AAPL_MSFT"] * 2, "window_end": [utc(2024, 1, 2), utc(2024, 1, 3)]}
+        ),
+        "backtest_signals": pl.DataFrame(
+            {
+                "run_id": ["bt_20240102_001"] * 2,
+                "signal_ts": [utc(2024, 1, 2), utc(2024, 1, 3)],
+                "direction": ["flat", "flat"],
+            }
+        ),
+    }[table]
+    write_frame(seeded, table, first)
+    loaded = read_table(seeded, table)
+    assert loaded["id"].to_list() == [1, 2]
+    ts_col = [c for c in first.columns if c not in ("pair_id", "run_id", "direction")][0]
+    extra = loaded.head(1).with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("id"), pl.lit(utc(2024, 1, 4)).alias(ts_col)
+    )
+    write_frame(seeded, table, pl.concat([loaded, extra]))
+    got = read_table(seeded, table)
+    assert got["id"].to_list() == [1, 2, 3]
+    assert got[ts_col].to_list() == [utc(2024, 1, 2), utc(2024, 1, 3), utc(2024, 1, 4)]

@@ -90,6 +90,17 @@ def dispose_engines() -> None:
         _at_head.clear()
 
 
+def _forget_engines_in_child() -> None:
+    """After ``fork`` (e.g. Kedro's ParallelRunner) never reuse the parent's pooled connections."""
+    for eng in _engines.values():
+        eng.dispose(close=False)
+    _engines.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic :class:`Config` pointing at the packaged migrations (no ``alembic.ini`` needed)."""
     cfg = Config()

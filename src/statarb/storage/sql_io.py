@@ -309,6 +309,10 @@ def write_frame(
                 _insert(conn, t, frame.filter(pl.col("id").is_null()).drop("id"))
                 _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key)
                 _resync_sequence(conn, t)
+            elif "id" in frame.columns and _has_serial_id(t):
+                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_null()).drop("id"), key)
+                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key)
+                _resync_sequence(conn, t)
             else:
                 _upsert_on_conflict(conn, t, frame, key)
     except sa.exc.IntegrityError as exc:
