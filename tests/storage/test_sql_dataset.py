@@ -165,3 +165,57 @@ def test_forked_child_gets_its_own_engine(tmp_path: Path) -> None:
         assert database.get_engine(url) is parent
     finally:
         database.dispose_engines()
+
+
+def test_project_conf_resolves_db_from_env(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real conf/base catalog + credentials (``${oc.env:STATARB_DB_URL,...}``) reach the DB."""
+    import warnings
+
+    from kedro.config import OmegaConfigLoader
+
+    monkeypatch.setenv("STATARB_DB_URL", fresh_url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        loader = OmegaConfigLoader(
+            conf_source=str(REPO / "conf"), base_env="base", default_run_env="local"
+        )
+        catalog_conf = loader["catalog"]
+        creds = loader["credentials"]
+    if "db" in creds and creds["db"].get("con") != fresh_url:
+        pytest.skip("conf/local/credentials.yml overrides db.con on this machine")
+    sql_entries = {
+        k: v
+        for k, v in catalog_conf.items()
+        if isinstance(v, dict) and str(v.get("type", "")).endswith("SQLTableDataset")
+    }
+    assert set(sql_entries) == {
+        "symbols",
+        "corporate_actions",
+        "pair_universe",
+        "cointegration_results",
+        "kalman_params",
+        "ou_params",
+        "backtest_runs",
+        "backtest_signals",
+        "backtest_fills",
+        "backtest_equity",
+        "backtest_metrics",
+    }
+    catalog = DataCatalog.from_config(sql_entries, credentials=creds)
+    catalog.save("symbols", symbols_frame("AAPL"))
+    assert catalog.load("symbols")["symbol_id"].to_list() == ["AAPL"]
+    with database.get_engine(fresh_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT symbol_id FROM symbols")).scalar_one() == "AAPL"
+
+
+def test_downgrade_to_base_and_upgrade_again(fresh_url: str) -> None:
+    from alembic import command
+
+    database.upgrade(fresh_url)
+    with database.get_engine(fresh_url).begin() as conn:
+        cfg = database.alembic_config(fresh_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert set(sa.inspect(database.get_engine(fresh_url)).get_table_names()) <= {"alembic_version"}
+    database.upgrade(fresh_url)
+    assert database.current_revision(fresh_url) == database.head_revision()
