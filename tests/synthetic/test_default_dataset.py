@@ -38,7 +38,7 @@ def test_default_contents(default_run):
     assert kinds["constant"] + kinds["drift_linear"] + kinds["drift_rw"] >= 6
     assert kinds["drift_linear"] + kinds["drift_rw"] == 2 and kinds["break"] == 1
     assert all(30 <= p.half_life <= 400 for p in m.pairs)
-    assert 20 <= m.close.min() and m.close.max() <= 400
+    assert m.close.min() >= 20 and m.close.max() <= 400
     acts = collections.Counter(a.action for a in data.actions)
     assert acts["split"] >= 2 and acts["dividend"] >= 4
     rules = collections.Counter(

@@ -92,28 +92,24 @@ def build_clock(cfg: SyntheticConfig) -> BarClock:
 
 
 def _pair_kinds(cfg: SyntheticConfig) -> list[str]:
-    """Pair kinds interleaved so that truncation to a small universe keeps one of each kind."""
+    """Pair kinds in round-robin order so that truncation keeps one of each kind first.
+
+    Drifting pairs alternate between a linear and a log-random-walk (bridge) beta path.
+    """
     pools = {
         "constant": cfg.pairs_constant,
-        "drift": cfg.pairs_drift,
+        "drift_linear": (cfg.pairs_drift + 1) // 2,
         "break": cfg.pairs_break,
+        "drift_rw": cfg.pairs_drift // 2,
     }
     kinds: list[str] = []
     while any(pools.values()):
-        for k in ("constant", "drift", "break"):
+        for k in pools:
             if pools[k]:
                 kinds.append(k)
                 pools[k] -= 1
-    drift_seen = 0
-    out = []
-    for k in kinds:
-        if k == "drift":
-            out.append("drift_linear" if drift_seen % 2 == 0 else "drift_rw")
-            drift_seen += 1
-        else:
-            out.append(k)
     max_pairs = max(cfg.n_symbols // 2 - 1, 0)
-    return out[:max_pairs]
+    return kinds[:max_pairs]
 
 
 def _wicks_and_volume(
@@ -203,11 +199,12 @@ def _build_pair(
     sd_stat = float(rng.uniform(*cfg.spread_sd_frac)) * level_a
     sigma = sd_stat * math.sqrt(2.0 * theta)
     mu = 0.0
+    sign = 1.0 if rng.uniform() < 0.5 else -1.0
+    beta_end = beta0 * (1.0 + sign * cfg.beta_drift)
     if kind == "drift_linear":
-        sign = 1.0 if rng.uniform() < 0.5 else -1.0
-        beta = linear_path(n_bars, beta0, beta0 * (1.0 + sign * cfg.beta_drift))
+        beta = linear_path(n_bars, beta0, beta_end)
     elif kind == "drift_rw":
-        beta = log_random_walk_path(n_bars, beta0, cfg.beta_drift / 2.0, rng)
+        beta = log_random_walk_path(n_bars, beta0, beta_end, cfg.beta_drift, rng)
     else:
         beta = np.full(n_bars, beta0)
     x0 = mu + rng.standard_normal() * ou_stationary_sd(theta, sigma)

@@ -89,8 +89,17 @@ def linear_path(n: int, start: float, end: float) -> np.ndarray:
 
 
 def log_random_walk_path(
-    n: int, start: float, total_sd: float, rng: np.random.Generator
+    n: int, start: float, end: float, wiggle_sd: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """``start * exp(W)`` for a Gaussian random walk ``W`` with ``sd(W_n) = total_sd``."""
-    steps = rng.standard_normal(n - 1) * (total_sd / math.sqrt(max(n - 1, 1)))
-    return start * np.exp(np.concatenate(([0.0], np.cumsum(steps))))
+    """``n`` points from ``start`` to ``end``: ``exp`` of a Brownian bridge in log space.
+
+    ``log b_t = log start + (t / (n-1)) log(end / start) + B_t`` with ``B`` a Gaussian random walk
+    pinned to 0 at both ends (``B_t = W_t - (t / (n-1)) W_{n-1}``) and ``sd(W_{n-1}) = wiggle_sd``.
+    """
+    steps = rng.standard_normal(n - 1) * (wiggle_sd / math.sqrt(max(n - 1, 1)))
+    w = np.concatenate(([0.0], np.cumsum(steps)))
+    frac = np.arange(n) / max(n - 1, 1)
+    log_b = math.log(start) + frac * math.log(end / start) + (w - frac * w[-1])
+    out = np.exp(log_b)
+    out[0], out[-1] = start, end
+    return out
