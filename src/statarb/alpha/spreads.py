@@ -79,7 +79,7 @@ def kalman_settings(params: Mapping[str, Any], price_a0: float) -> tuple[float, 
     if params.get("process_noise") is not None:
         q = float(process_covariance(q=float(params["process_noise"]))[0, 0])
     else:
-        q = float(process_covariance(delta=float(params.get("delta", 1e-8)))[0, 0])
+        q = float(process_covariance(delta=float(params.get("delta", 1e-10)))[0, 0])
     R = params.get("measurement_noise")
     R = float(R) if R is not None else (float(params.get("r_frac", 0.005)) * float(price_a0)) ** 2
     if not R > 0:
