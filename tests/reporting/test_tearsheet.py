@@ -125,3 +125,27 @@ def test_pages_render_in_headless_chromium(synthetic_run, tmp_path):
         # plotted traces: a noticeable share of non-white, non-grey (coloured) pixels
         colour = (rgb.max(axis=2) - rgb.min(axis=2)) > 60
         assert colour.mean() > 0.002, f"{path.name}: no coloured plot pixels found"
+
+
+def test_plot_frame_decimates_and_breaks_gaps(synthetic_run):
+    eq = synthetic_run["equity"].select("ts", "equity")  # 3 sessions of 60 one-minute bars
+    pf = figures.plot_frame(eq, "ts")
+    assert pf.height == eq.height + 2  # one null row after each of the two overnight gaps
+    assert pf["equity"].null_count() == 2
+    assert pf.drop_nulls()["equity"].to_list() == eq["equity"].to_list()
+    small = figures.plot_frame(eq, "ts", max_points=50)
+    kept = small.drop_nulls()
+    assert kept.height <= 51 and kept["ts"][0] == eq["ts"][0] and kept["ts"][-1] == eq["ts"][-1]
+
+
+def test_band_levels_in_spread_and_z_units(synthetic_run):
+    sp = _spread_for(synthetic_run, "AAA_BBB")
+    fig = figures.spread_figure("AAA_BBB", sp, _ou(synthetic_run, "AAA_BBB"), None)
+    traces = {t.name: t for t in fig.data}
+    i = 100  # a row after the second window_end (mu 0.01, sigma 0.1, theta 0.06)
+    x = list(traces["spread"].x)
+    row = x.index(sp["datetime"][i])
+    sd = 0.1 / (2 * 0.06) ** 0.5
+    assert traces["entry_upper"].y[row] == pytest.approx(0.56)
+    assert traces["entry_upper (z)"].y[row] == pytest.approx((0.56 - 0.01) / sd)
+    assert traces["exit_lower"].y[row] == pytest.approx(2 * 0.01 - 0.01)

@@ -14,6 +14,8 @@ def test_round_trips_hand_computed(synthetic_run):
     assert trips["closed"].to_list() == [True, True, False]
     assert trips["pnl"][0] == pytest.approx(150 - 4)  # see the conftest arithmetic
     assert trips["pnl"][1] == pytest.approx(-20 - 2)
+    assert trips["pnl"][2] is None and trips["exit_ts"][2] is None  # open: no PnL yet
+    assert trips["cash_flow"][2] == pytest.approx(-1000 + 2000 - 2)
     st = trades.trade_stats(trips)
     assert st["num_trades"] == 2
     assert st["open_trades"] == 1

@@ -18,10 +18,38 @@ _MARKERS = {
 }
 
 
+def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = 20_000) -> pl.DataFrame:
+    """Rows to draw: every ``k``-th row when there are more than ``max_points`` (first and last
+    kept; metrics always use all rows), plus an all-null row after every gap longer than five
+    typical bar intervals so lines break over nights and weekends instead of bridging them."""
+    d = df.sort(time_col)
+    if d.height > max_points > 0:
+        k = -(-d.height // max_points)
+        d = (
+            d.with_row_index("__i")
+            .filter((pl.col("__i") % k == 0) | (pl.col("__i") == d.height - 1))
+            .drop("__i")
+        )
+    if d.height < 3:
+        return d
+    gaps = d[time_col].diff()
+    typical = gaps.drop_nulls().median()
+    if typical is None or typical.total_seconds() <= 0:
+        return d
+    after = d.filter(gaps.shift(-1) > typical * 5).select(pl.col(time_col) + typical)
+    if after.height == 0:
+        return d
+    breaks = after.with_columns(
+        pl.lit(None, dtype=dt).alias(c) for c, dt in d.schema.items() if c != time_col
+    ).select(d.columns)
+    return pl.concat([d, breaks]).sort(time_col, maintain_order=True)
+
+
 def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
     """Equity curve and its drawdown (negative decimal) in two stacked panels."""
     eq = equity.sort("ts")
-    dd = drawdown_series(eq["equity"].to_numpy())
+    eq = plot_frame(eq.with_columns(dd=pl.Series(drawdown_series(eq["equity"].to_numpy()))), "ts")
+    dd = eq["dd"]
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -35,7 +63,7 @@ def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
     fig.add_trace(
         go.Scattergl(
             x=x,
-            y=dd.tolist(),
+            y=dd.to_list(),
             name="drawdown",
             fill="tozeroy",
             mode="lines",
@@ -78,7 +106,8 @@ def spread_figure(
     ``sigma_eq = sigma / sqrt(2 theta)`` on the z panel. ``"z"``: they are z levels, mapped to the
     spread panel as ``mu + level * sigma_eq``.
     """
-    s = bands_on_grid(spread, ou)
+    full = bands_on_grid(spread, ou)
+    s = plot_frame(full, "datetime")
     x = s["datetime"].to_list()
     fig = make_subplots(
         rows=2,
@@ -142,7 +171,7 @@ def spread_figure(
                 1,
             )
     if signals is not None and signals.height:
-        sig = _signals_on_spread(signals, s, has_z)
+        sig = _signals_on_spread(signals, full, has_z)
         for direction, (symbol, color, label) in _MARKERS.items():
             d = sig.filter(pl.col("direction") == direction)
             if d.height == 0:
@@ -233,6 +262,7 @@ def overlay_figure(curves: dict[str, pl.DataFrame]) -> go.Figure:
     for run_id, eq in curves.items():
         e = eq.sort("ts")
         base = float(e["equity"][0])
+        e = plot_frame(e.select("ts", "equity"), "ts", max_points=5_000)
         fig.add_trace(
             go.Scattergl(
                 x=e["ts"].to_list(), y=(e["equity"] / base).to_list(), mode="lines", name=run_id

@@ -65,8 +65,12 @@ def _signed_fills(
 def round_trips(
     fills: pl.DataFrame, signals: pl.DataFrame | None = None, run_pair_id: str | None = None
 ) -> pl.DataFrame:
-    """One row per round trip: ``book, trip, entry_ts, exit_ts, n_fills, pnl, commission,
-    slippage_cost, notional, closed`` (see the module docstring for the definitions)."""
+    """One row per round trip: ``book, trip, entry_ts, exit_ts, n_fills, cash_flow, commission,
+    slippage_cost, notional, closed, pnl`` (see the module docstring for the definitions).
+
+    ``pnl`` (= ``cash_flow``) and ``exit_ts`` are null for a trip still open at the end of the run:
+    its cash flows alone are not a profit or loss until the position is closed.
+    """
     f = _signed_fills(fills, signals, run_pair_id)
     trip_ids: list[int] = []
     closes: list[bool] = []
@@ -87,11 +91,15 @@ def round_trips(
             entry_ts=pl.col("fill_ts").first(),
             exit_ts=pl.col("fill_ts").last(),
             n_fills=pl.len(),
-            pnl=pl.col("cash_flow").sum(),
+            cash_flow=pl.col("cash_flow").sum(),
             commission=pl.col("commission").sum(),
             slippage_cost=pl.col("slippage_cost").sum(),
             notional=pl.col("notional").sum(),
             closed=pl.col("flat_after").last(),
+        )
+        .with_columns(
+            pnl=pl.when(pl.col("closed")).then(pl.col("cash_flow")),
+            exit_ts=pl.when(pl.col("closed")).then(pl.col("exit_ts")),
         )
         .sort("entry_ts", "book")
     )
