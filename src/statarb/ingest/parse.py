@@ -112,6 +112,16 @@ def _naive_timestamp(df: pl.DataFrame, name: str, spec: FileSpec) -> pl.Series:
     return ts.alias("local_datetime")
 
 
+def _normalise_symbols(symbol: pl.Series) -> pl.Series:
+    """Strip and upper-case tickers, computed on the distinct values only (few per file)."""
+    uniq = symbol.unique().drop_nulls()
+    norm = uniq.str.strip_chars().str.to_uppercase()
+    changed = uniq != norm
+    if not changed.any():
+        return symbol
+    return symbol.replace(uniq.filter(changed), norm.filter(changed))
+
+
 def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     """Parse one raw file's bytes into the typed frame described in the module docstring.
 
@@ -132,9 +142,10 @@ def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
             f"{spec.timezone} (daylight-saving change)",
             row=row,
         )
-    df = df.rename(dict(spec.columns)).with_columns(
+    df = df.rename(dict(spec.columns))
+    df = df.with_columns(
         pl.lit(name, pl.String).alias("source_file"),
-        pl.col("symbol").str.strip_chars().str.to_uppercase(),
+        _normalise_symbols(df["symbol"]),
         local,
         utc.dt.convert_time_zone("UTC").alias("datetime"),
     )

@@ -15,10 +15,15 @@ BAR_COLUMNS = ("symbol", "datetime", "open", "high", "low", "close", "volume", "
 
 def ticks_to_bars(ticks: pl.DataFrame | pl.LazyFrame, every: str = "1m") -> pl.DataFrame:
     """Aggregate ``ticks`` (symbol, datetime, price, size, ...) into bars of length ``every``."""
-    lf = ticks.lazy() if isinstance(ticks, pl.DataFrame) else ticks
+    df = ticks.select("symbol", "datetime", "price", "size")
+    df = df.collect() if isinstance(df, pl.LazyFrame) else df
+    # group_by_dynamic needs time order within each symbol; a stable sort on time alone is far
+    # cheaper than on (symbol, time) and keeps the delivery order of equal timestamps
+    if not df["datetime"].is_sorted():
+        df = df.sort("datetime", maintain_order=True)
     out = (
-        lf.select("symbol", "datetime", "price", "size")
-        .sort("symbol", "datetime")
+        df.lazy()
+        .set_sorted("datetime")
         .group_by_dynamic(
             "datetime",
             every=every,
