@@ -103,6 +103,7 @@ def screen_universe(
         method=scr.get("method", "eg"),
         bar_interval=_bar_interval(params),
         min_obs=int(scr.get("min_obs", 390)),
+        created_at=_now(),
     )
 
 
@@ -151,6 +152,7 @@ def fit_ou_params(
     pu = _collect(pair_universe)
     spreads = _collect(spread_series).select("pair_id", "datetime", "spread")
     by_pair = spreads.partition_by("pair_id", as_dict=True, maintain_order=True)
+    min_obs = int(ou.get("min_obs", 100))
     rows = []
     for pair_id in tqdm(pu["pair_id"].to_list(), desc="alpha: OU", unit="pair"):
         sp = by_pair.get((pair_id,))
@@ -161,10 +163,9 @@ def fit_ou_params(
             sched,
             window=int(ou.get("window_bars", 390 * 5)),
             bar_interval=interval,
-            min_obs=int(ou.get("min_obs", 100)),
+            min_obs=min_obs,
             dt=float(ou.get("dt", 1.0)),
         )
-        min_obs = int(ou.get("min_obs", 100))
         fits = fits.filter(pl.col("n_obs") >= min_obs).drop("n_obs")
         rows.append(fits.with_columns(pl.lit(pair_id).alias("pair_id")))
     if rows:
