@@ -5,17 +5,17 @@ Run from the project root::
     .venv/bin/python benchmarks/bench_backtest.py            # full sizes (1 x 1M, 100 x 100k)
     .venv/bin/python benchmarks/bench_backtest.py --quick    # 10x smaller, for a smoke run
 
-The competitors are benchmark-only dependencies pinned in ``requirements-bench.lock``. They are
-kept out of the project venv (vectorbt pins its own numba/pandas range); install them once into a
-separate venv::
+The competitors are benchmark-only dependencies pinned in ``requirements-bench.lock`` (they agree
+with requirements.lock, so ``make bench`` may install them into ``.venv``). To keep them out of the
+project venv, install them into a separate one instead::
 
     python3.11 -m venv .venv-bench && .venv-bench/bin/pip install -r requirements-bench.lock
 
-Everything is timed in one invocation: this script runs our kernel in-process, writes the
-prices and the kernel's signals to a temporary ``.npz`` and runs itself again under
-``.venv-bench/bin/python --competitors`` (or ``$BENCH_PYTHON``) to time vectorbt and backtrader on
-exactly those signals (entries/exits of both legs, filled at the next bar's open). A missing bench
-venv only drops the competitor columns.
+Everything is timed in one invocation: this script runs our kernel in-process, writes the prices
+and the kernel's signals to a temporary ``.npz`` and runs itself again with ``--competitors`` under
+``$BENCH_PYTHON``, else ``.venv-bench/bin/python``, else this interpreter if vectorbt is
+importable, to time vectorbt and backtrader on exactly those signals (entries/exits of both legs,
+filled at the next bar's open). Without any of them only our loop is timed.
 
 "Bars" are pair-bars (one bar of both legs of one pair). backtrader is an object-per-bar Python
 engine (~10^4 bars/s), so it runs on a prefix of the data (``--bt-bars``) and its bars/s is
@@ -25,6 +25,7 @@ compared; vectorbt and our loop run on the full sizes. Ratios = our bars/s / the
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -204,6 +205,8 @@ def main() -> None:
             print(f"ours  {label:28s} {r['bars'] / r['seconds']:>14,.0f} bars/s "
                   f"({r['seconds']:.3f} s, {r['signals']} signals, {r['fills']} fills)", flush=True)  # fmt: skip
         bench_py = os.environ.get("BENCH_PYTHON", str(ROOT / ".venv-bench" / "bin" / "python"))
+        if not Path(bench_py).exists() and importlib.util.find_spec("vectorbt") is not None:
+            bench_py = sys.executable  # competitors installed in this venv (make bench)
         if Path(bench_py).exists():
             cmd = [bench_py, __file__, "--bt-bars", str(args.bt_bars), "--competitors", *paths]
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

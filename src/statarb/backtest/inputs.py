@@ -68,26 +68,12 @@ def _utc(df: pl.DataFrame, col: str) -> pl.DataFrame:
 def gate_asof(frame: pl.DataFrame, coint: pl.DataFrame, bar_interval: timedelta) -> pl.DataFrame:
     """Add Boolean ``tradable``: latest ``is_cointegrated`` with ``test_ts <= datetime + interval``.
 
-    Same rule as ``statarb.alpha.gating.gate`` (used when that module is importable); rows
-    before the first test are not tradable.
+    Delegates to :func:`statarb.alpha.gating.gate` (single source of the rule); rows before the
+    first test of their pair are not tradable.
     """
-    try:  # the alpha engineer's implementation is the single source of truth when present
-        from statarb.alpha.gating import gate  # type: ignore[import-not-found]
+    from statarb.alpha.gating import gate
 
-        return gate(frame, coint)
-    except ImportError:
-        pass
-    c = _utc(coint.select("pair_id", "test_ts", "is_cointegrated"), "test_ts")
-    c = c.with_columns(pl.col("is_cointegrated").cast(pl.Boolean)).sort("pair_id", "test_ts")
-    f = frame.with_columns((pl.col("datetime") + bar_interval).alias("_known_at")).sort(
-        "pair_id", "_known_at"
-    )
-    out = f.join_asof(
-        c, left_on="_known_at", right_on="test_ts", by="pair_id", check_sortedness=False
-    )
-    return out.with_columns(pl.col("is_cointegrated").fill_null(False).alias("tradable")).drop(
-        "_known_at", "test_ts", "is_cointegrated"
-    )
+    return gate(frame, coint, bar_interval)
 
 
 def ou_band_score(
