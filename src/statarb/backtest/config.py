@@ -201,7 +201,18 @@ class BacktestConfig:
                 costs = CostModel.from_mapping(params["costs"], source="parameters.costs")
             else:
                 costs = CostModel()
-        for key in ("entry_z", "exit_z", "stop_z", "capital", "pair_leverage"):
-            if key in kwargs:
-                kwargs[key] = float(kwargs[key])
+        try:
+            for key in ("entry_z", "exit_z", "stop_z", "capital", "pair_leverage",
+                        "max_gross_leverage"):  # fmt: skip
+                if key in kwargs:
+                    kwargs[key] = float(kwargs[key])
+            for key in ("max_holding_bars", "latency_bars", "bar_interval_minutes"):
+                if key in kwargs:
+                    kwargs[key] = int(kwargs[key])
+        except (TypeError, ValueError) as exc:
+            raise BacktestConfigError(f"backtest parameters: non-numeric value ({exc})") from None
+        if isinstance(kwargs.get("integer_shares"), str):
+            kwargs["integer_shares"] = kwargs["integer_shares"].lower() in ("1", "true", "yes")
+        if isinstance(kwargs.get("allocation"), dict):
+            kwargs["allocation"] = {str(k): float(v) for k, v in kwargs["allocation"].items()}
         return cls(costs=costs, **kwargs)
