@@ -139,13 +139,26 @@ def test_plot_frame_decimates_and_breaks_gaps(synthetic_run):
 
 
 def test_band_levels_in_spread_and_z_units(synthetic_run):
+    import bisect
+
     sp = _spread_for(synthetic_run, "AAA_BBB")
     fig = figures.spread_figure("AAA_BBB", sp, _ou(synthetic_run, "AAA_BBB"), None)
     traces = {t.name: t for t in fig.data}
-    i = 100  # a row after the second window_end (mu 0.01, sigma 0.1, theta 0.06)
-    x = list(traces["spread"].x)
-    row = x.index(sp["datetime"][i])
-    sd = 0.1 / (2 * 0.06) ** 0.5
-    assert traces["entry_upper"].y[row] == pytest.approx(0.56)
-    assert traces["entry_upper (z)"].y[row] == pytest.approx((0.56 - 0.01) / sd)
-    assert traces["exit_lower"].y[row] == pytest.approx(2 * 0.01 - 0.01)
+
+    def at(name: str, i: int) -> float:  # value of an "hv" step trace at spread row i
+        xs = list(traces[name].x)
+        return traces[name].y[bisect.bisect_right(xs, sp["datetime"][i]) - 1]
+
+    sd = 0.1 / (2 * 0.06) ** 0.5  # second window: mu 0.01, sigma 0.1, theta 0.06
+    assert at("entry_upper", 100) == pytest.approx(0.56)
+    assert at("entry_upper", 89) == pytest.approx(0.55)  # before the second window_end
+    assert at("entry_upper (z)", 100) == pytest.approx((0.56 - 0.01) / sd)
+    assert at("exit_lower", 100) == pytest.approx(2 * 0.01 - 0.01)
+    assert len(traces["entry_upper"].x) <= 3  # compressed to change points
+
+
+def test_step_points_reproduce_series():
+    t = pl.Series([1, 2, 3, 4, 5, 6])
+    y = pl.Series([1.0, 1.0, 2.0, 2.0, None, None])
+    x, v = figures.step_points(t, y)
+    assert x == [1, 3, 5, 6] and v == [1.0, 2.0, None, None]

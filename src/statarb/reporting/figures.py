@@ -45,6 +45,16 @@ def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = 20_000) -> pl.
     return pl.concat([d, breaks]).sort(time_col, maintain_order=True)
 
 
+def step_points(t: pl.Series, y: pl.Series) -> tuple[list, list]:
+    """The points of a piecewise-constant series where its value changes (plus the last point):
+    drawn with ``line.shape = "hv"`` they reproduce the series exactly with far fewer points."""
+    d = pl.DataFrame({"t": t, "y": y})
+    keep = d.filter(
+        pl.col("y").ne_missing(pl.col("y").shift(1)) | (pl.int_range(pl.len()) == pl.len() - 1)
+    )
+    return keep["t"].to_list(), keep["y"].to_list()
+
+
 def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
     """Equity curve and its drawdown (negative decimal) in two stacked panels."""
     eq = equity.sort("ts")
@@ -133,41 +143,35 @@ def spread_figure(
             2,
             1,
         )
-    band_cols = [c for c in ("entry_upper", "entry_lower", "exit_threshold") if c in s.columns]
-    has_ou = {"mu", "sigma", "theta"} <= set(s.columns)
-    sd = s["sigma"] / (2 * s["theta"].clip(lower_bound=1e-12)).sqrt() if has_ou else None
-    levels = {c: s[c] for c in band_cols}
-    if "exit_threshold" in levels and "mu" in s.columns:  # lower edge of the exit band
-        levels["exit_lower"] = 2 * s["mu"] - s["exit_threshold"]
+    band_cols = [c for c in ("entry_upper", "entry_lower", "exit_threshold") if c in full.columns]
+    has_ou = {"mu", "sigma", "theta"} <= set(full.columns)
+    sd = full["sigma"] / (2 * full["theta"].clip(lower_bound=1e-12)).sqrt() if has_ou else None
+    levels = {c: full[c] for c in band_cols}
+    if "exit_threshold" in levels and "mu" in full.columns:  # lower edge of the exit band
+        levels["exit_lower"] = 2 * full["mu"] - full["exit_threshold"]
     for col, lv in levels.items():
         dash = "dot" if col.startswith("exit") else "dash"
         if thresholds_in == "z":
-            z_level, spread_level = lv, (s["mu"] + lv * sd if has_ou else None)
+            z_level, spread_level = lv, (full["mu"] + lv * sd if has_ou else None)
         else:
-            z_level, spread_level = ((lv - s["mu"]) / sd if has_ou else None), lv
-        if spread_level is not None:
+            z_level, spread_level = ((lv - full["mu"]) / sd if has_ou else None), lv
+        for level, row, name, color, legend in (
+            (spread_level, 1, col, "#ff7f0e", True),
+            (z_level if has_z else None, 2, f"{col} (z)", "#7f7f7f", False),
+        ):
+            if level is None:
+                continue
+            bx, by = step_points(full["datetime"], level)
             fig.add_trace(
                 go.Scattergl(
-                    x=x,
-                    y=spread_level.to_list(),
-                    name=col,
+                    x=bx,
+                    y=by,
+                    name=name,
                     mode="lines",
-                    line={"dash": dash, "color": "#ff7f0e"},
+                    showlegend=legend,
+                    line={"dash": dash, "color": color, "shape": "hv"},
                 ),
-                1,
-                1,
-            )
-        if has_z and z_level is not None:
-            fig.add_trace(
-                go.Scattergl(
-                    x=x,
-                    y=z_level.to_list(),
-                    name=f"{col} (z)",
-                    mode="lines",
-                    line={"dash": dash, "color": "#7f7f7f"},
-                    showlegend=False,
-                ),
-                2,
+                row,
                 1,
             )
     if signals is not None and signals.height:
