@@ -121,10 +121,10 @@ def test_pages_render_in_headless_chromium(synthetic_run, tmp_path):
     for path, (errors, px) in zip((page, index), open_pages([page, index]), strict=True):
         assert errors == [], f"{path.name}: browser console errors {errors}"
         rgb = px[..., :3].astype(float)
-        assert rgb.std() > 10, f"{path.name}: screenshot looks blank (pixel std {rgb.std():.2f})"
+        assert rgb.std() > 5, f"{path.name}: screenshot looks blank (pixel std {rgb.std():.2f})"
         # plotted traces: a noticeable share of non-white, non-grey (coloured) pixels
         colour = (rgb.max(axis=2) - rgb.min(axis=2)) > 60
-        assert colour.mean() > 0.002, f"{path.name}: no coloured plot pixels found"
+        assert colour.mean() > 0.0005, f"{path.name}: no coloured plot pixels found"
 
 
 def test_plot_frame_decimates_and_breaks_gaps(synthetic_run):
