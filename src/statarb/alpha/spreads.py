@@ -60,8 +60,12 @@ def build_schedule(
     return out.cast(UTC_US).unique().sort().rename("test_ts")
 
 
-def _initial_state(params: Mapping[str, Any], price_a0: float) -> KalmanState:
-    init = params.get("initial_state") or {}
+def _initial_state(
+    params: Mapping[str, Any], price_a0: float, pair_id: str | None = None
+) -> KalmanState:
+    init = (params.get("warm_start") or {}).get(pair_id) or params.get("initial_state") or {}
+    if isinstance(init, str):  # a kalman_params.initial_state JSON (warm start)
+        return KalmanState.from_json(init)
     P = init.get("P")
     if P is None:  # default: beta ~ N(beta0, 1), alpha diffuse on the price scale of leg A
         P = [[1.0, 0.0], [0.0, float(price_a0) ** 2]]
@@ -72,10 +76,16 @@ def _initial_state(params: Mapping[str, Any], price_a0: float) -> KalmanState:
     )
 
 
-def kalman_settings(params: Mapping[str, Any], price_a0: float) -> tuple[float, float, KalmanState]:
+def kalman_settings(
+    params: Mapping[str, Any], price_a0: float, pair_id: str | None = None
+) -> tuple[float, float, KalmanState]:
     """``(q, R, initial)`` from ``alpha.kalman``: ``Q = q I`` with ``q = delta / (1 - delta)``
     (Chan) unless ``process_noise`` is given; ``R = measurement_noise`` or, if null,
-    ``(r_frac * first price of A)^2`` (known at the first bar, so no look-ahead)."""
+    ``(r_frac * first price of A)^2`` (known at the first bar, so no look-ahead).
+
+    Initial state: ``warm_start[pair_id]`` if present (a ``kalman_params.initial_state`` JSON
+    string or a ``{beta, alpha, P}`` mapping), else ``initial_state`` (same forms), else the
+    default ``beta = 1, alpha = 0, P = diag(1, price_a0^2)``."""
     if params.get("process_noise") is not None:
         q = float(process_covariance(q=float(params["process_noise"]))[0, 0])
     else:
@@ -84,7 +94,7 @@ def kalman_settings(params: Mapping[str, Any], price_a0: float) -> tuple[float, 
     R = float(R) if R is not None else (float(params.get("r_frac", 0.005)) * float(price_a0)) ** 2
     if not R > 0:
         raise ValueError(f"alpha.kalman measurement noise must be > 0, got {R}")
-    return q, R, _initial_state(params, price_a0)
+    return q, R, _initial_state(params, price_a0, pair_id)
 
 
 def kalman_spreads_for_pair(
@@ -111,7 +121,7 @@ def kalman_spreads_for_pair(
     dts = panel["datetime"].cast(UTC_US)
     y = panel["price_a"].to_numpy().astype(np.float64)
     x = panel["price_b"].to_numpy().astype(np.float64)
-    q, R, state = kalman_settings(params, y[0])
+    q, R, state = kalman_settings(params, y[0], pair_id)
     Q = q * np.eye(2)
     stops = (dts + bar_interval).search_sorted(schedule.cast(UTC_US), side="right").to_numpy()
     bounds = [0, *[int(s) for s in stops], n]
