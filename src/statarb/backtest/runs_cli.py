@@ -43,7 +43,10 @@ def _fmt(v) -> str:
         return "-"
     if isinstance(v, float):
         return f"{v:,.2f}"
-    return str(v)[:19] if hasattr(v, "isoformat") else str(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ")[:19]
+    s = str(v)  # SQLite hands timestamps back as text 'YYYY-MM-DD HH:MM:SS.ffffff'
+    return s[:19] if len(s) >= 19 and s[4] == "-" and s[10] == " " else s
 
 
 @click.group(name="runs")
