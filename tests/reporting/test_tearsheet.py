@@ -118,7 +118,12 @@ def test_pages_render_in_headless_chromium(synthetic_run, tmp_path):
     from tests.reporting.browser import open_pages
 
     page, index, _ = render(synthetic_run, tmp_path)
-    for path, (errors, px) in zip((page, index), open_pages([page, index]), strict=True):
+    bad = tmp_path / "bad.html"  # the harness must see errors and blank pages
+    bad.write_text("<html><body><script>console.error('boom'); missingFn();</script></body></html>")
+    *results, (bad_errors, bad_px) = open_pages([page, index, bad])
+    assert any("boom" in e for e in bad_errors) and any("missingFn" in e for e in bad_errors)
+    assert bad_px[..., :3].astype(float).std() < 1
+    for path, (errors, px) in zip((page, index), results, strict=True):
         assert errors == [], f"{path.name}: browser console errors {errors}"
         rgb = px[..., :3].astype(float)
         assert rgb.std() > 5, f"{path.name}: screenshot looks blank (pixel std {rgb.std():.2f})"
