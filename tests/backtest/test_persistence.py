@@ -120,3 +120,23 @@ def test_validation_rejects_events_outside_the_run(result_and_cfg) -> None:
     wrong = res.signals.with_columns(pl.lit("sideways").alias("direction"))
     with pytest.raises(RunValidationError, match="backtest_signals: row 0: rule 'direction in"):
         validate_result(type(res)(**{**res.__dict__, "signals": wrong}))
+
+
+def test_run_dataset_saves_and_loads_newest(db: str, result_and_cfg) -> None:
+    from kedro.io import DatasetError
+
+    from statarb.backtest.run_dataset import BacktestRunDataset
+
+    res, cfg = result_and_cfg
+    fresh = BacktestRunDataset(credentials={"con": db})
+    with pytest.raises(DatasetError, match="no run stored"):
+        fresh.load()
+    with pytest.raises(DatasetError, match="expects"):
+        fresh.save({"result": res})
+    ds = BacktestRunDataset(credentials={"con": db})
+    ds.save({"result": res, "config": cfg, "run_id": "bt_20240102_001"})
+    ds.save({"result": res, "config": cfg, "run_id": "bt_20240102_002"})
+    assert ds.load()["run_id"] == "bt_20240102_002"
+    loaded = BacktestRunDataset(credentials={"con": db}).load()  # newest by created_at
+    assert loaded["run_id"] == "bt_20240102_002"
+    assert loaded["fills"].height == res.fills.height
