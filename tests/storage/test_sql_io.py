@@ -531,3 +531,34 @@ def test_load_modify_save_back_with_ids_then_append_null_id(seeded: sa.Engine, t
     got = read_table(seeded, table)
     assert got["id"].to_list() == [1, 2, 3]
     assert got[ts_col].to_list() == [utc(2024, 1, 2), utc(2024, 1, 3), utc(2024, 1, 4)]
+
+
+def test_large_frame_round_trip_is_exact(seeded: sa.Engine) -> None:
+    """3000 rows: above the PostgreSQL COPY threshold, so both write paths are covered."""
+    import numpy as np
+
+    n = 3000
+    rng = np.random.default_rng(7)
+    stat = rng.standard_normal(n) * 10.0 ** rng.integers(-300, 300, n)
+    stat[:4] = [5e-324, 1.7976931348623157e308, 1.2345678901234567e-5, float("inf")]
+    texts = ["", '[1.0, -0.5], "quoted"', "\\N", "x\ny"] + [f"[1.0, {v!r}]" for v in stat[4:]]
+    ts0 = dt.datetime(2024, 1, 2, 14, 30, 0, 123456, tzinfo=dt.UTC)
+    frame = pl.DataFrame(
+        {
+            "pair_id": ["AAPL_MSFT"] * n,
+            "test_ts": [ts0 + dt.timedelta(minutes=i) for i in range(n)],
+            "adf_statistic": stat,
+            "adf_pvalue": [None if i % 5 == 0 else i / n for i in range(n)],
+            "cointegrating_vector": [None if i % 7 == 0 else t for i, t in enumerate(texts)],
+            "is_cointegrated": [None if i % 3 == 0 else bool(i % 2) for i in range(n)],
+        }
+    )
+    write_frame(seeded, "cointegration_results", frame)
+    got = read_table(seeded, "cointegration_results")
+    assert_frame_equal(got.select(frame.columns), frame)
+    assert got["id"].to_list() == list(range(1, n + 1))
+    changed = frame.with_columns(pl.col("adf_statistic") * 2, pl.col("is_cointegrated").not_())
+    write_frame(seeded, "cointegration_results", changed)
+    again = read_table(seeded, "cointegration_results")
+    assert_frame_equal(again.select(frame.columns), changed)
+    assert again["id"].to_list() == got["id"].to_list()

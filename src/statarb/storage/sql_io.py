@@ -17,7 +17,8 @@ a metadata column changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import polars as pl
@@ -37,6 +38,7 @@ __all__ = ["polars_schema", "read_table", "write_frame"]
 
 _UPSERT_BY_CONSTRAINT_EXCLUDED = {"corporate_actions", "kalman_params", "ou_params"}
 _CHUNK = 500
+_COPY_MIN = 2000  # rows from which PostgreSQL writes go through COPY
 
 
 def _lookup(table: str) -> sa.Table:
@@ -151,58 +153,98 @@ def _rows(df: pl.DataFrame) -> list[dict[str, Any]]:
     return df.to_dicts()
 
 
-def _insert(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
-    if df.height == 0:
-        return
-    defaulted = [c for c in df.columns if table.c[c].server_default is not None]
-    if not defaulted:
-        conn.execute(sa.insert(table), _rows(df))
-        return
-    stmt = sa.insert(table).values(
+def _defaulted(table: sa.Table, df: pl.DataFrame) -> list[str]:
+    return [c for c in df.columns if table.c[c].server_default is not None]
+
+
+def _with_default_binds(ins: Any, table: sa.Table, df: pl.DataFrame) -> Any:
+    """VALUES with ``COALESCE(:p_col, <server default>)`` for server-defaulted columns, so a null
+    in the frame means "use the default" (an explicit NULL would otherwise override it)."""
+    defaulted = _defaulted(table, df)
+    return ins.values(
         {
-            c: (sa.func.coalesce(sa.bindparam(f"p_{c}", type_=table.c[c].type), utcnow()))
+            c: sa.func.coalesce(sa.bindparam(f"p_{c}", type_=table.c[c].type), utcnow())
             if c in defaulted
             else sa.bindparam(f"p_{c}", type_=table.c[c].type)
             for c in df.columns
         }
     )
-    conn.execute(stmt, _rows(df.rename({c: f"p_{c}" for c in df.columns})))
+
+
+def _pg_stage(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> sa.Select:
+    """COPY ``df`` into a temporary table (dropped at commit); return a SELECT of its columns."""
+    tmp = f"_stage_{table.name}_{uuid.uuid4().hex[:8]}"
+    cols = ", ".join(f'"{c}"' for c in df.columns)
+    conn.exec_driver_sql(
+        f'CREATE TEMP TABLE "{tmp}" ON COMMIT DROP AS '
+        f'SELECT {cols} FROM "{table.name}" WITH NO DATA'
+    )
+    # Polars writes floats in shortest round-trip form, timestamps as ISO-8601 with microseconds
+    payload = df.write_csv(include_header=False, null_value=r"\N", quote_style="non_numeric")
+    raw = conn.connection.dbapi_connection
+    sql = f"COPY \"{tmp}\" ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        copy.write(payload.encode())
+    return sa.select(*(sa.column(c) for c in df.columns)).select_from(sa.table(tmp))
+
+
+def _write_insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    df: pl.DataFrame,
+    key: Sequence[str] | None = None,
+    set_: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """INSERT ``df`` (``key`` given: ``ON CONFLICT (key) DO UPDATE SET set_(excluded)`` or DO
+    NOTHING). Large frames on PostgreSQL go through COPY into a temporary table and one
+    ``INSERT ... SELECT`` (~10x faster than executemany); otherwise Core executemany."""
+    if df.height == 0:
+        return
+    ins = _dialect_insert(conn, table)
+    defaulted = _defaulted(table, df)
+    staged = conn.dialect.name == "postgresql" and df.height >= _COPY_MIN and not defaulted
+    if staged:
+        ins = ins.from_select(list(df.columns), _pg_stage(conn, table, df))
+    elif defaulted:
+        ins = _with_default_binds(ins, table, df)
+    if key is not None:
+        updates = set_(ins.excluded) if set_ is not None else {}
+        if updates:
+            ins = ins.on_conflict_do_update(index_elements=list(key), set_=updates)
+        else:
+            ins = ins.on_conflict_do_nothing(index_elements=list(key))
+    if staged:
+        conn.execute(ins)
+    elif defaulted:
+        conn.execute(ins, _rows(df.rename({c: f"p_{c}" for c in df.columns})))
+    else:
+        conn.execute(ins, _rows(df))
+
+
+def _insert(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
+    _write_insert(conn, table, df)
 
 
 def _upsert_on_conflict(
     conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
 ) -> None:
-    if df.height == 0:
-        return
-    ins = _dialect_insert(conn, table)
-    exc = ins.excluded
     update_cols = [c for c in df.columns if c not in key and c != "id"]
-    if table.name == "symbols":
+    if table.name == "symbols":  # keep created_at; bump updated_at only on a real change
         update_cols = [c for c in update_cols if c not in ("created_at", "updated_at")]
-        set_: dict[str, Any] = {c: exc[c] for c in update_cols}
-        if update_cols:
-            changed = sa.or_(*(table.c[c].is_distinct_from(exc[c]) for c in update_cols))
-            set_["updated_at"] = sa.case((changed, utcnow()), else_=table.c.updated_at)
+
+        def set_(exc: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {c: exc[c] for c in update_cols}
+            if update_cols:
+                changed = sa.or_(*(table.c[c].is_distinct_from(exc[c]) for c in update_cols))
+                out["updated_at"] = sa.case((changed, utcnow()), else_=table.c.updated_at)
+            return out
+
     else:
-        set_ = {c: exc[c] for c in update_cols}
-    defaulted = [c for c in df.columns if table.c[c].server_default is not None]
-    if defaulted:
-        ins = ins.values(
-            {
-                c: sa.func.coalesce(sa.bindparam(f"p_{c}", type_=table.c[c].type), utcnow())
-                if c in defaulted
-                else sa.bindparam(f"p_{c}", type_=table.c[c].type)
-                for c in df.columns
-            }
-        )
-        rows = _rows(df.rename({c: f"p_{c}" for c in df.columns}))
-    else:
-        rows = _rows(df)
-    if set_:
-        stmt = ins.on_conflict_do_update(index_elements=list(key), set_=set_)
-    else:
-        stmt = ins.on_conflict_do_nothing(index_elements=list(key))
-    conn.execute(stmt, rows)
+
+        def set_(exc: Any) -> dict[str, Any]:
+            return {c: exc[c] for c in update_cols}
+
+    _write_insert(conn, table, df, key, set_)
 
 
 def _existing_ids(
