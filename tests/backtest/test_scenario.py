@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 from statarb.backtest.config import BacktestConfig, CostModel
@@ -90,3 +91,29 @@ def test_stop_loss_disarms_until_back_inside_entry_band(engine: str) -> None:
     assert res.signals["direction"].to_list() == ["long_spread", "flat", "long_spread"]
     reasons = [m.split('"reason": "')[1].split('"')[0] for m in res.signals["metadata_json"]]
     assert reasons == ["entry", "stop_loss", "entry"]
+
+
+@pytest.mark.parametrize("engine", ["reference", "numba"])
+@pytest.mark.parametrize(
+    ("remainder", "a_fills"), [("carry", [40.0, 40.0, 20.0]), ("cancel", [40.0])]
+)
+def test_hand_worked_partial_fills(engine: str, remainder: str, a_fills: list[float]) -> None:
+    inp = tiny()
+    inp.z[:, 0] = [0.0, -2.5, -1.0, -1.0, -1.0]  # long from bar 1, never exits
+    inp.vol_a[:, 0] = 400.0  # cap 10 % -> 40 shares of A per bar; B is liquid
+    costs = CostModel(max_participation=0.1, remainder=remainder)
+    cfg = BacktestConfig(entry_z=2.0, exit_z=0.5, stop_z=4.0, capital=15_000.0, costs=costs)
+    res = run_backtest(inp, cfg, engine=engine)
+    fa = res.fills.filter(pl.col("symbol") == "AAA")
+    fb = res.fills.filter(pl.col("symbol") == "BBB")
+    assert fa["quantity"].to_list() == a_fills
+    assert [str(t)[11:16] for t in fa["fill_ts"].to_list()] == ["14:32", "14:33", "14:34"][
+        : len(a_fills)
+    ]
+    assert fb["quantity"].to_list() == [100.0] and fb["side"].to_list() == ["sell"]
+    # no costs: cash = 15000 - sum(qty_A * open_A) + 100 * open_B(bar 2)
+    opens_a = [101.0, 103.0, 104.0][: len(a_fills)]
+    cash = 15_000 - sum(q * o for q, o in zip(a_fills, opens_a, strict=True)) + 100 * 49.0
+    assert res.equity["cash"][-1] == pytest.approx(cash, rel=1e-12)
+    units_a = sum(a_fills)
+    assert res.equity["positions_value"][-1] == pytest.approx(units_a * 105.0 - 100 * 47.0)
