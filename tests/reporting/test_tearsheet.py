@@ -151,8 +151,9 @@ def test_band_levels_in_spread_and_z_units(synthetic_run):
     traces = {t.name: t for t in fig.data}
 
     def at(name: str, i: int) -> float:  # value of an "hv" step trace at spread row i
-        xs = list(traces[name].x)
-        return traces[name].y[bisect.bisect_right(xs, sp["datetime"][i]) - 1]
+        xs = list(traces[name].x)  # float ms since the epoch (UTC)
+        t_ms = sp["datetime"][i].timestamp() * 1000
+        return traces[name].y[bisect.bisect_right(xs, t_ms) - 1]
 
     sd = 0.1 / (2 * 0.06) ** 0.5  # second window: mu 0.01, sigma 0.1, theta 0.06
     assert at("entry_upper", 100) == pytest.approx(0.56)
@@ -166,4 +167,5 @@ def test_step_points_reproduce_series():
     t = pl.Series([1, 2, 3, 4, 5, 6])
     y = pl.Series([1.0, 1.0, 2.0, 2.0, None, None])
     x, v = figures.step_points(t, y)
-    assert x == [1, 3, 5, 6] and v == [1.0, 2.0, None, None]
+    assert x.tolist() == [1, 3, 5, 6]
+    np.testing.assert_array_equal(v, [1.0, 2.0, np.nan, np.nan])

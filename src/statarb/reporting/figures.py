@@ -45,14 +45,27 @@ def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = 20_000) -> pl.
     return pl.concat([d, breaks]).sort(time_col, maintain_order=True)
 
 
-def step_points(t: pl.Series, y: pl.Series) -> tuple[list, list]:
+def _xs(t: pl.Series) -> np.ndarray:
+    """Times as float64 milliseconds since the epoch (UTC): plotly date axes read them, and numpy
+    arrays are embedded as compact base64 typed arrays instead of ISO strings."""
+    if t.dtype.is_temporal():
+        t = t.dt.epoch("ms")
+    return t.cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _ys(y: pl.Series) -> np.ndarray:
+    """Values as float64 with NaN for nulls (NaN breaks a plotted line)."""
+    return y.cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def step_points(t: pl.Series, y: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """The points of a piecewise-constant series where its value changes (plus the last point):
     drawn with ``line.shape = "hv"`` they reproduce the series exactly with far fewer points."""
     d = pl.DataFrame({"t": t, "y": y})
     keep = d.filter(
         pl.col("y").ne_missing(pl.col("y").shift(1)) | (pl.int_range(pl.len()) == pl.len() - 1)
     )
-    return keep["t"].to_list(), keep["y"].to_list()
+    return _xs(keep["t"]), _ys(keep["y"])
 
 
 def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
@@ -68,12 +81,12 @@ def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
         vertical_spacing=0.04,
         subplot_titles=(title, "Drawdown"),
     )
-    x = eq["ts"].to_list()
-    fig.add_trace(go.Scattergl(x=x, y=eq["equity"].to_list(), name="equity", mode="lines"), 1, 1)
+    x = _xs(eq["ts"])
+    fig.add_trace(go.Scattergl(x=x, y=_ys(eq["equity"]), name="equity", mode="lines"), 1, 1)
     fig.add_trace(
         go.Scattergl(
             x=x,
-            y=dd.to_list(),
+            y=_ys(dd),
             name="drawdown",
             fill="tozeroy",
             mode="lines",
@@ -84,6 +97,7 @@ def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
     )
     fig.update_yaxes(tickformat=".1%", row=2, col=1)
     fig.update_layout(height=520, margin={"l": 50, "r": 20, "t": 40, "b": 30}, showlegend=False)
+    fig.update_xaxes(type="date")
     return fig
 
 
@@ -118,7 +132,7 @@ def spread_figure(
     """
     full = bands_on_grid(spread, ou)
     s = plot_frame(full, "datetime")
-    x = s["datetime"].to_list()
+    x = _xs(s["datetime"])
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -129,7 +143,7 @@ def spread_figure(
     )
     fig.add_trace(
         go.Scattergl(
-            x=x, y=s["spread"].to_list(), name="spread", mode="lines", line={"color": "#1f77b4"}
+            x=x, y=_ys(s["spread"]), name="spread", mode="lines", line={"color": "#1f77b4"}
         ),
         1,
         1,
@@ -138,7 +152,7 @@ def spread_figure(
     if has_z:
         fig.add_trace(
             go.Scattergl(
-                x=x, y=s["z_score"].to_list(), name="z", mode="lines", line={"color": "#9467bd"}
+                x=x, y=_ys(s["z_score"]), name="z", mode="lines", line={"color": "#9467bd"}
             ),
             2,
             1,
@@ -183,8 +197,8 @@ def spread_figure(
             marker = {"symbol": symbol, "size": 10, "color": color}
             fig.add_trace(
                 go.Scatter(
-                    x=d["signal_ts"].to_list(),
-                    y=d["spread"].to_list(),
+                    x=_xs(d["signal_ts"]),
+                    y=_ys(d["spread"]),
                     mode="markers",
                     name=label,
                     marker=marker,
@@ -195,8 +209,8 @@ def spread_figure(
             if has_z:
                 fig.add_trace(
                     go.Scatter(
-                        x=d["signal_ts"].to_list(),
-                        y=d["z_score"].to_list(),
+                        x=_xs(d["signal_ts"]),
+                        y=_ys(d["z_score"]),
                         mode="markers",
                         name=label,
                         marker=marker,
@@ -206,6 +220,7 @@ def spread_figure(
                     1,
                 )
     fig.update_layout(height=560, margin={"l": 50, "r": 20, "t": 40, "b": 30})
+    fig.update_xaxes(type="date")
     return fig
 
 
@@ -268,10 +283,9 @@ def overlay_figure(curves: dict[str, pl.DataFrame]) -> go.Figure:
         base = float(e["equity"][0])
         e = plot_frame(e.select("ts", "equity"), "ts", max_points=5_000)
         fig.add_trace(
-            go.Scattergl(
-                x=e["ts"].to_list(), y=(e["equity"] / base).to_list(), mode="lines", name=run_id
-            )
+            go.Scattergl(x=_xs(e["ts"]), y=_ys(e["equity"] / base), mode="lines", name=run_id)
         )
+    fig.update_xaxes(type="date")
     fig.update_layout(
         title="Equity (rebased to 1.0)", height=460, margin={"l": 50, "r": 20, "t": 40, "b": 30}
     )
