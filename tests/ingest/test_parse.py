@@ -114,3 +114,20 @@ def test_partitions_concatenate_in_file_name_order(bar_spec):
     df = parse_partitions(parts, bar_spec)
     assert df["source_file"].to_list() == ["SYNTH_bars_20260309.csv", "SYNTH_bars_20260310.csv"]
     assert parse_partitions({}, bar_spec).height == 0
+
+
+def test_errors_name_the_right_row_on_deduplicated_timestamps(bar_spec):
+    # 40 rows over 2 distinct timestamps: conversion runs once per distinct value, joined back
+    rows = [(f"S{i}", "2026-03-06", "09:30:00" if i % 2 else "09:31:00", *ROW) for i in range(40)]
+    ok = parse_file(bars_csv(rows), "f.csv", bar_spec)
+    assert ok["datetime"].to_list() == [
+        _utc("2026-03-06", "09:30:00" if i % 2 else "09:31:00") for i in range(40)
+    ]
+    rows[36] = ("S36", "2026-03-08", "02:15:00", *ROW)
+    with pytest.raises(IngestionError, match=r"f\.csv, row 37: local time 2026-03-08 02:15:00"):
+        parse_file(bars_csv(rows), "f.csv", bar_spec)
+    rows[36] = ("S36", "2026-03-06", "9h30", *ROW)
+    with pytest.raises(
+        IngestionError, match=r"f\.csv, row 37: cannot parse timestamp '2026-03-06 9h30'"
+    ):
+        parse_file(bars_csv(rows), "f.csv", bar_spec)

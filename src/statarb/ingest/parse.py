@@ -76,40 +76,78 @@ def _check_columns(present: list[str], name: str, spec: FileSpec) -> None:
         raise IngestionError(name, f"missing column(s) {missing}; file has {present}")
 
 
-def _first_bad_row(df: pl.DataFrame, mask: pl.Series) -> int:
-    return int(df.filter(mask)["source_row"][0])
-
-
-def _naive_timestamp(df: pl.DataFrame, name: str, spec: FileSpec) -> pl.Series:
-    """Naive local timestamp (µs) from the configured column(s); raise on the first bad row."""
+def _ts_columns(spec: FileSpec) -> list[str]:
     if spec.datetime_column is not None:
-        col = df[spec.datetime_column]
+        return [spec.datetime_column]
+    return [spec.date_column, spec.time_column]  # type: ignore[list-item]
+
+
+def _convert(keys: pl.DataFrame, name: str, spec: FileSpec) -> pl.DataFrame:
+    """``keys`` (timestamp column(s)) plus ``raw`` (text shown in errors), ``local``, ``utc``."""
+    cols = _ts_columns(spec)
+    if spec.datetime_column is not None:
+        col = keys[spec.datetime_column]
         if col.dtype == pl.String:
-            ts = col.str.strptime(pl.Datetime("us"), spec.datetime_format, strict=False)
-            raw = col
+            local = col.str.strptime(pl.Datetime("us"), spec.datetime_format, strict=False)
         elif isinstance(col.dtype, pl.Datetime):
-            if col.dtype.time_zone is not None:
-                # already zoned: express it as wall-clock time of the configured zone
-                ts = col.dt.convert_time_zone(spec.timezone).dt.replace_time_zone(None)
-            else:
-                ts = col
-            ts, raw = ts.cast(pl.Datetime("us")), col
+            local = col
+            if col.dtype.time_zone is not None:  # zoned: wall-clock time of the configured zone
+                local = col.dt.convert_time_zone(spec.timezone).dt.replace_time_zone(None)
+            local = local.cast(pl.Datetime("us"))
         else:
             raise IngestionError(
                 name, f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text"
             )
+        raw = col.cast(pl.String)
     else:
-        d, t = df[spec.date_column], df[spec.time_column]
-        raw = pl.concat_str([d, t], separator=" ", ignore_nulls=False)
-        raw = df.select(raw.alias("raw")).to_series()
+        raw = keys.select(pl.concat_str(cols, separator=" ")).to_series()
         fmt = f"{spec.date_format} {spec.time_format}"
-        ts = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
-    bad = ts.is_null()
-    if bad.any():
-        row = _first_bad_row(df, bad)
-        value = raw.filter(bad)[0]
-        raise IngestionError(name, f"cannot parse timestamp {value!r}", row=row)
-    return ts.alias("local_datetime")
+        local = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
+    utc = local.dt.replace_time_zone(spec.timezone, ambiguous="null", non_existent="null")
+    return keys.with_columns(
+        raw.alias("_raw"),
+        local.alias("local_datetime"),
+        utc.dt.convert_time_zone("UTC").alias("datetime"),
+    ).select([*cols, "_raw", "local_datetime", "datetime"])
+
+
+def _first_row(df: pl.DataFrame, key: pl.DataFrame) -> int:
+    return int(df.join(key, on=list(key.columns), how="semi", nulls_equal=True)["source_row"].min())
+
+
+def _timestamps(df: pl.DataFrame, name: str, spec: FileSpec) -> pl.DataFrame:
+    """``local_datetime`` and ``datetime`` (UTC) per row; raise naming the first bad row.
+
+    Text timestamps repeat a lot in bar files (390 distinct times a day), so they are converted
+    once per distinct value and joined back; near-unique ones (ticks) are converted directly.
+    """
+    cols = _ts_columns(spec)
+    keys = df.select(cols)
+    use = keys
+    if all(keys.schema[c] == pl.String for c in cols):
+        uniq = keys.unique()
+        if uniq.height * 4 <= keys.height:
+            use = uniq
+    conv = _convert(use, name, spec)
+    bad = conv.filter(pl.col("local_datetime").is_null())
+    if bad.height:
+        row = _first_row(df, bad.select(cols))
+        value = df.filter(pl.col("source_row") == row).select(cols).row(0)
+        text = " ".join(str(v) for v in value)
+        raise IngestionError(name, f"cannot parse timestamp {text!r}", row=row)
+    bad = conv.filter(pl.col("datetime").is_null())
+    if bad.height:
+        row = _first_row(df, bad.select(cols))
+        local = conv.join(df.filter(pl.col("source_row") == row).select(cols), on=cols, how="semi")
+        raise IngestionError(
+            name,
+            f"local time {local['local_datetime'][0]} is ambiguous or does not exist in "
+            f"{spec.timezone} (daylight-saving change)",
+            row=row,
+        )
+    if use is not keys:
+        conv = keys.join(conv, on=cols, how="left", maintain_order="left")
+    return conv.select("local_datetime", "datetime")
 
 
 def _normalise_symbols(symbol: pl.Series) -> pl.Series:
@@ -131,23 +169,13 @@ def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     """
     df = _read_raw(data, name, spec).with_row_index("source_row", offset=1)
     df = df.with_columns(pl.col("source_row").cast(pl.Int64))
-    local = _naive_timestamp(df, name, spec)
-    utc = local.dt.replace_time_zone(spec.timezone, ambiguous="null", non_existent="null")
-    bad = utc.is_null()
-    if bad.any():
-        row = _first_bad_row(df, bad)
-        raise IngestionError(
-            name,
-            f"local time {local.filter(bad)[0]} is ambiguous or does not exist in "
-            f"{spec.timezone} (daylight-saving change)",
-            row=row,
-        )
+    ts = _timestamps(df, name, spec)
     df = df.rename(dict(spec.columns))
     df = df.with_columns(
         pl.lit(name, pl.String).alias("source_file"),
         _normalise_symbols(df["symbol"]),
-        local,
-        utc.dt.convert_time_zone("UTC").alias("datetime"),
+        ts["local_datetime"],
+        ts["datetime"],
     )
     if spec.kind == "ticks":
         extra = []

@@ -100,14 +100,21 @@ def validate(df: pl.DataFrame, kind: str, known_symbols: Iterable[str]) -> Valid
     )
     keys = work.filter(pl.col("_cand")).select("symbol", "datetime").unique()
     if keys.height:
-        shared = work.join(keys, on=["symbol", "datetime"], how="semi").sort("_i")
-        dup_i = shared.filter(~pl.struct(value_cols).is_first_distinct())["_i"]
-        work = work.with_columns(
-            pl.when((pl.col("_code") == 0) & pl.col("_i").is_in(dup_i.implode()))
-            .then(pl.lit(DUPLICATE, pl.UInt8))
-            .otherwise(pl.col("_code"))
-            .alias("_code")
+        shared = (
+            work.filter(pl.col("datetime").is_in(keys["datetime"].unique().implode()))
+            .join(keys, on=["symbol", "datetime"], how="semi")
+            .sort("_i")
         )
+        dup_i = shared.filter(~pl.struct(value_cols).is_first_distinct())["_i"]
+        if dup_i.len():
+            work = work.with_columns(
+                pl.when((pl.col("_code") == 0) & pl.col("_i").is_in(dup_i.implode()))
+                .then(pl.lit(DUPLICATE, pl.UInt8))
+                .otherwise(pl.col("_code"))
+                .alias("_code")
+            )
+    left = work.filter(pl.col("_cand") & (pl.col("_code") == 0)).height if keys.height else 0
+    if left:
         # latest datetime among earlier rows of the symbol that passed every other rule
         prev_ok = (
             pl.when(pl.col("_code") == 0)
