@@ -26,8 +26,7 @@ from statarb.backtest.config import BacktestConfig
 from statarb.backtest.data_handler import MarketView
 
 LONG, SHORT, FLAT = 1, -1, 0
-DIRECTION_NAMES = {LONG: "long_spread", SHORT: "short_spread", FLAT: "flat"}
-REASONS = {1: "entry", 2: "exit", 3: "stop_loss", 4: "max_holding", 5: "gate_off"}
+# reason codes, shared with the kernel; their names are ``results.REASONS``
 R_ENTRY, R_EXIT, R_STOP, R_MAXHOLD, R_GATE = 1, 2, 3, 4, 5
 
 
