@@ -67,6 +67,44 @@ def _dot(a: np.ndarray, a0: int, b: np.ndarray, b0: int, n: int) -> float:
 
 
 @njit(cache=True)
+def _crossprod(e: np.ndarray, d: np.ndarray, p: int, start: int) -> np.ndarray:
+    """Cross-product matrix of ``[e_t, d_{t-1}, ..., d_{t-p}, d_t]`` over rows ``t = start..n-2``.
+
+    The difference columns are shifted copies of ``d``, so only the row with ``d_t`` and the
+    level row need full dot products; the remaining entries follow from the Toeplitz update
+    ``sum_t d_{t-j-1} d_{t-i-1} = sum_t d_{t-j} d_{t-i} + d_{s-j-1} d_{s-i-1} - d_{s+m-j-1} d_{s+m-i-1}``
+    (``s = start``, ``m`` rows), i.e. O(n p) work instead of O(n p^2).
+    """
+    n = e.shape[0]
+    ns = n - 1 - start
+    q = p + 2
+    m = np.empty((q, q))
+    y = q - 1
+    # g[i, j] (0 <= i <= j <= p): sum_t d_{t-i} d_{t-j}; lag 0 is the dependent variable
+    g = np.empty((p + 1, p + 1))
+    for j in range(p + 1):
+        g[0, j] = _dot(d, start, d, start - j, ns)
+    for i in range(1, p + 1):
+        for j in range(i, p + 1):
+            a = start - i
+            b = start - j
+            g[i, j] = g[i - 1, j - 1] + d[a] * d[b] - d[a + ns] * d[b + ns]
+    m[0, 0] = _dot(e, start, e, start, ns)
+    m[0, y] = _dot(e, start, d, start, ns)
+    for j in range(1, p + 1):
+        m[0, j] = _dot(e, start, d, start - j, ns)
+    m[y, y] = g[0, 0]
+    for i in range(1, p + 1):
+        m[i, y] = g[0, i]
+        for j in range(i, p + 1):
+            m[i, j] = g[i, j]
+    for i in range(q):
+        for j in range(i):
+            m[i, j] = m[j, i]
+    return m
+
+
+@njit(cache=True)
 def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, float]:
     """ADF regression without deterministic terms on series ``e`` (statsmodels ``regression="n"``).
 
@@ -82,31 +120,18 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
     p = maxlag
     usedlag = p
     icbest = np.nan
+    # common sample: rows t = p .. n-2 ; columns [e_t, d_{t-1}..d_{t-p}, d_t]
+    m = _crossprod(e, d, p, p)
+    q = p + 2
     if ic != IC_NONE:
-        # common sample: rows t = p .. n-2 ; columns [e_t, d_{t-1}..d_{t-p}, d_t]
         ns = n - 1 - p
-        q = p + 2
-        m = np.empty((q, q))
-        # column c (0..q-1) starts at: level -> e[p], lag j -> d[p-j], y -> d[p]
-        m[0, 0] = _dot(e, p, e, p, ns)
-        m[0, q - 1] = _dot(e, p, d, p, ns)
-        m[q - 1, q - 1] = _dot(d, p, d, p, ns)
-        for j in range(1, p + 1):
-            m[0, j] = _dot(e, p, d, p - j, ns)
-            m[j, q - 1] = _dot(d, p - j, d, p, ns)
-            for i in range(j, p + 1):
-                m[j, i] = _dot(d, p - j, d, p - i, ns)
-        for i in range(q):
-            for j in range(i):
-                m[i, j] = m[j, i]
         flags = np.empty(q, dtype=np.int64)
         r = _cholesky_upper(m, flags)
-        ssr = np.empty(p + 1)  # ssr[j-1] for the model with j columns
+        ssr = np.empty(p + 1)  # ssr[j-1]: model with the first j columns = sum_{i>=j} r[i, y]^2
         acc = r[q - 1, q - 1] ** 2 if flags[q - 1] == 1 else 0.0
         for j in range(p + 1, 0, -1):
             acc += r[j, q - 1] ** 2 if j <= p else 0.0
             ssr[j - 1] = acc
-        # ssr[j-1] = sum_{i>=j} r[i, y]^2  (loop above adds r[p..j, y] to r[y, y]^2)
         if ic == IC_TSTAT:
             usedlag = 0
             icbest = 0.0
@@ -132,32 +157,39 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
                     best = val
                     usedlag = j - 1
             icbest = best
-    # re-fit at usedlag on rows t = k .. n-2 ; columns [d_{t-1}..d_{t-k}, e_t, d_t]
+    # re-fit at lag k on rows t = k .. n-2: take the common-sample sums for the first k lags and
+    # add rows t = k .. p-1; reorder columns to [d_{t-1}..d_{t-k}, e_t, d_t] (level last, so its
+    # t-ratio is read off the last pivot)
     k = usedlag
     nf = n - 1 - k
-    q = k + 2
-    m = np.empty((q, q))
-    lv = k  # index of the level column
-    m[lv, lv] = _dot(e, k, e, k, nf)
-    m[lv, q - 1] = _dot(e, k, d, k, nf)
-    m[q - 1, q - 1] = _dot(d, k, d, k, nf)
-    for j in range(1, k + 1):
-        m[j - 1, lv] = _dot(d, k - j, e, k, nf)
-        m[j - 1, q - 1] = _dot(d, k - j, d, k, nf)
-        for i in range(j, k + 1):
-            m[j - 1, i - 1] = _dot(d, k - j, d, k - i, nf)
-    for i in range(q):
-        for j in range(i):
-            m[i, j] = m[j, i]
-    flags = np.empty(q, dtype=np.int64)
-    r = _cholesky_upper(m, flags)
+    qf = k + 2
+    src = np.empty(qf, dtype=np.int64)
+    for j in range(k):
+        src[j] = j + 1
+    src[k] = 0
+    src[k + 1] = q - 1
+    mf = np.empty((qf, qf))
+    for a in range(qf):
+        for b in range(qf):
+            mf[a, b] = m[src[a], src[b]]
+    v = np.empty(qf)
+    for t in range(k, p):
+        for j in range(k):
+            v[j] = d[t - 1 - j]
+        v[k] = e[t]
+        v[k + 1] = d[t]
+        for a in range(qf):
+            for b in range(qf):
+                mf[a, b] += v[a] * v[b]
+    flags = np.empty(qf, dtype=np.int64)
+    r = _cholesky_upper(mf, flags)
     rank = 0
-    for c in range(q - 1):
+    for c in range(qf - 1):
         rank += flags[c]
-    ssr_f = r[q - 1, q - 1] ** 2 if flags[q - 1] == 1 else 0.0
-    if flags[lv] == 0 or ssr_f <= 0.0:
+    ssr_f = r[qf - 1, qf - 1] ** 2 if flags[qf - 1] == 1 else 0.0
+    if flags[k] == 0 or ssr_f <= 0.0:
         return np.nan, k, nf, icbest
-    stat = r[lv, q - 1] / math.sqrt(ssr_f / (nf - rank))
+    stat = r[k, qf - 1] / math.sqrt(ssr_f / (nf - rank))
     return stat, k, nf, icbest
 
 
