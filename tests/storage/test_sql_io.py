@@ -562,3 +562,38 @@ def test_large_frame_round_trip_is_exact(seeded: sa.Engine) -> None:
     again = read_table(seeded, "cointegration_results")
     assert_frame_equal(again.select(frame.columns), changed)
     assert again["id"].to_list() == got["id"].to_list()
+
+
+def test_read_order_events_by_time_actions_by_ex_date_nulls_first(seeded: sa.Engine) -> None:
+    sig = pl.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "run_id": ["bt_20240102_001"] * 3,
+            "signal_ts": [utc(2024, 1, 2, 15, 9), utc(2024, 1, 2, 15, 1), utc(2024, 1, 2, 15, 5)],
+            "direction": ["flat", "long_spread", "short_spread"],
+        }
+    )
+    write_frame(seeded, "backtest_signals", sig)
+    assert read_table(seeded, "backtest_signals")["id"].to_list() == [2, 3, 1]
+    ca = pl.DataFrame(
+        {
+            "symbol_id": ["AAPL", "AAPL", "AAPL"],
+            "action_type": ["split", "dividend", "dividend"],
+            "ex_date": [dt.date(2024, 3, 1), dt.date(2024, 2, 1), dt.date(2024, 4, 1)],
+            "ratio": [2.0, None, None],
+            "cash_amount": [None, 0.2, 0.2],
+        }
+    )
+    write_frame(seeded, "corporate_actions", ca)
+    got = read_table(seeded, "corporate_actions")["ex_date"].to_list()
+    assert got == sorted(got)
+    kp = pl.DataFrame(
+        {
+            "pair_id": ["AAPL_MSFT"] * 2,
+            "window_start": [utc(2024, 1, 2), None],
+            "window_end": [utc(2024, 1, 9), utc(2024, 1, 9)],
+        },
+        schema_overrides={"window_start": pl.Datetime("us", "UTC")},
+    )
+    write_frame(seeded, "kalman_params", kp)
+    assert read_table(seeded, "kalman_params")["window_start"].to_list() == [None, utc(2024, 1, 2)]

@@ -38,6 +38,13 @@ __all__ = ["polars_schema", "read_table", "write_frame"]
 
 _UPSERT_BY_CONSTRAINT_EXCLUDED = {"corporate_actions", "kalman_params", "ou_params"}
 _CHUNK = 500
+#: Row order of :func:`read_table` where it differs from the natural key: events in event-loop
+#: order (spec §4.3), corporate actions in ex-date order (spec §4.1). Nulls sort first everywhere.
+READ_ORDER: dict[str, tuple[str, ...]] = {
+    "corporate_actions": ("symbol_id", "ex_date", "action_type"),
+    "backtest_signals": ("run_id", "signal_ts", "id"),
+    "backtest_fills": ("run_id", "fill_ts", "id"),
+}
 _COPY_MIN = 2000  # rows from which PostgreSQL writes go through COPY
 
 
@@ -372,7 +379,8 @@ def read_table(
     """Load ``table`` (optionally filtered) as a Polars frame with the spec dtypes.
 
     ``where`` is an SQL condition (text with ``:name`` placeholders bound from ``params``, or a
-    SQLAlchemy expression). Rows come ordered by the table's natural key; timestamps are
+    SQLAlchemy expression). Rows come ordered by :data:`READ_ORDER` or else the natural key (nulls
+    first on both back-ends); timestamps are
     ``Datetime("us", "UTC")``, booleans ``Boolean``, REAL ``Float64``, INTEGER ``Int64``.
     """
     t = _lookup(table)
@@ -382,7 +390,8 @@ def read_table(
         raise SchemaMismatch(
             table, f"unknown column(s) {unknown}; table columns: {list(t.c.keys())}"
         )
-    stmt = sa.select(*(t.c[c] for c in cols)).order_by(*(t.c[c] for c in NATURAL_KEYS[table]))
+    order = READ_ORDER.get(table, NATURAL_KEYS[table])
+    stmt = sa.select(*(t.c[c] for c in cols)).order_by(*(t.c[c].asc().nulls_first() for c in order))
     if where is not None:
         stmt = stmt.where(sa.text(where) if isinstance(where, str) else where)
     if isinstance(conn, sa.Engine):
