@@ -93,7 +93,8 @@ def test_walkthrough_on_synthetic_project(tmp_path, monkeypatch):
         ):
             write_frame(conn, table, run[key], mode="insert")
     dispose_engines()
-    monkeypatch.setenv("STATARB_DB_URL", url)  # inherited by the kernel
+    # the kernel (cwd notebooks/) must find the default, *relative* sqlite:///data/statarb.db
+    monkeypatch.delenv("STATARB_DB_URL", raising=False)
     figs = _execute(proj / "notebooks" / NOTEBOOK.name)
     spread_fig = figs[0]["data"]["application/vnd.plotly.v1+json"]
     assert any(t.get("name") == "long spread" for t in spread_fig["data"])  # trade markers
