@@ -291,7 +291,7 @@ def test_event_tables_explicit_and_assigned_ids(seeded: sa.Engine) -> None:
     write_frame(seeded, "backtest_signals", sig.with_columns(direction=pl.lit("flat")))
     # without ids the database assigns the next ones (PostgreSQL sequence moved past max(id))
     write_frame(seeded, "backtest_signals", sig.drop("id").head(2), mode="insert")
-    got = read_table(seeded, "backtest_signals")
+    got = read_table(seeded, "backtest_signals").sort("id")
     assert got["id"].to_list() == [1, 2, 3, 4, 5]
     assert got["direction"].to_list() == ["flat", "flat", "flat", "long_spread", "flat"]
 
