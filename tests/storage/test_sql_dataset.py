@@ -219,3 +219,18 @@ def test_downgrade_to_base_and_upgrade_again(fresh_url: str) -> None:
     assert set(sa.inspect(database.get_engine(fresh_url)).get_table_names()) <= {"alembic_version"}
     database.upgrade(fresh_url)
     assert database.current_revision(fresh_url) == database.head_revision()
+
+
+def test_ensure_schema_refuses_unknown_newer_revision(tmp_path: Path) -> None:
+    from statarb.storage.errors import StorageError
+
+    url = f"sqlite:///{tmp_path / 'future.db'}"
+    try:
+        database.upgrade(url)
+        with database.get_engine(url).begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+        database.dispose_engines()  # forget that this process saw it at head
+        with pytest.raises(StorageError, match=r"revision 'ffff_future', unknown to this version"):
+            database.ensure_schema(url)
+    finally:
+        database.dispose_engines()

@@ -24,6 +24,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from statarb.storage.errors import StorageError
+
 DEFAULT_DB_URL = "sqlite:///data/statarb.db"
 ENV_VAR = "STATARB_DB_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -147,7 +149,15 @@ def ensure_schema(url: str) -> None:
     if url in _at_head:
         return
     head = head_revision()
-    if current_revision(url) != head:
+    current = current_revision(url)
+    if current is not None and current != head:
+        known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if current not in known:
+            raise StorageError(
+                f"{redact_url(url)} is at Alembic revision {current!r}, unknown to this version of "
+                f"statarb (head {head!r}); upgrade the package or point STATARB_DB_URL elsewhere"
+            )
+    if current != head:
         try:
             upgrade(url)
         except Exception:
