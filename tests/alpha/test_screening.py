@@ -201,3 +201,15 @@ def test_bad_arguments():
         screen_pairs(prices, PAIRS, "daily", 50, method="johansen")
     with pytest.raises(ValueError, match="ZZZ"):
         screen_pairs(prices, [("AAA_ZZZ", "AAA", "ZZZ")], "daily", 50)
+
+
+def test_window_rows_equal_naive_selection():
+    from statarb.alpha.screening import _window_rows
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        n = int(rng.integers(1, 400))
+        va, vb = rng.random(n) < rng.uniform(0.05, 1), rng.random(n) < rng.uniform(0.05, 1)
+        end, k = int(rng.integers(0, n + 1)), int(rng.integers(1, 120))
+        naive = np.flatnonzero(va[:end] & vb[:end])[-k:]
+        np.testing.assert_array_equal(_window_rows(va, vb, end, k), naive)

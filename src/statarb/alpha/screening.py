@@ -151,6 +151,7 @@ def screen_pairs(
         schedule = build_schedule(times, schedule, bar_interval, session_tz)
     created = created_at or datetime.now(UTC)
     known_at = times + step
+    valid = np.isfinite(mat)
     rows: list[dict] = []
     for test_ts in tqdm(
         schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
@@ -158,8 +159,7 @@ def screen_pairs(
         end = int(np.searchsorted(known_at, _ts_us(test_ts), side="right"))
         by_len: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         for pair_id, a, b in pairs:
-            ya, xb = mat[:end, col[a]], mat[:end, col[b]]
-            ok = np.flatnonzero(np.isfinite(ya) & np.isfinite(xb))[-window_bars:]
+            ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
             if ok.size < min_obs:
                 log.info(
                     "pair %s at %s: %d usable bars < min_obs=%d, marked not cointegrated",
@@ -170,7 +170,7 @@ def screen_pairs(
                 )
                 rows.append(_row(pair_id, test_ts, created))
                 continue
-            by_len.setdefault(ok.size, []).append((pair_id, ya[ok], xb[ok]))
+            by_len.setdefault(ok.size, []).append((pair_id, mat[ok, col[a]], mat[ok, col[b]]))
         for group in by_len.values():
             res = engle_granger_batch(
                 np.column_stack([g[1] for g in group]),
@@ -192,6 +192,21 @@ def screen_pairs(
                 row["is_cointegrated"] = bool(passed)
                 rows.append(row)
     return pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("test_ts", "pair_id")
+
+
+def _window_rows(va: np.ndarray, vb: np.ndarray, end: int, k: int) -> np.ndarray:
+    """Indices of the last ``k`` rows before ``end`` where both legs are valid (fewer if absent).
+
+    Scans a trailing slice that doubles until it holds ``k`` valid rows, so the cost is
+    proportional to the window, not to the history.
+    """
+    span = k
+    while True:
+        lo = max(0, end - span)
+        ok = np.flatnonzero(va[lo:end] & vb[lo:end])
+        if ok.size >= k or lo == 0:
+            return lo + ok[-k:]
+        span *= 2
 
 
 def _row(pair_id, test_ts, created, stat=None, pvalue=None, beta=None) -> dict:
