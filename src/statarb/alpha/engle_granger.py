@@ -115,7 +115,11 @@ def engle_granger(
     code = ic_code(autolag)
     if trend in _BATCH_TRENDS:
         stat, used, adf_n, beta, alpha, icb = eg_batch_kernel(
-            y[:, None], x[:, None], resolve_maxlag(n, maxlag), code, _BATCH_TRENDS[trend]
+            y[None, :],
+            x[None, :],
+            resolve_maxlag(n, maxlag),
+            code,
+            _BATCH_TRENDS[trend],
         )
         stat_f, used_i, adf_i, icb_f = float(stat[0]), int(used[0]), int(adf_n[0]), float(icb[0])
         beta_f, alpha_f = float(beta[0]), float(alpha[0])
@@ -167,10 +171,12 @@ def engle_granger_batch(
     if y.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"panels must be 2-d of equal shape, got {y.shape} and {x.shape}")
     n = y.shape[0]
-    yf = np.asfortranarray(y)
-    xf = np.asfortranarray(x)
     stat, used, adf_n, beta, alpha, icb = eg_batch_kernel(
-        yf, xf, resolve_maxlag(n, maxlag), ic_code(autolag), _BATCH_TRENDS[trend]
+        np.ascontiguousarray(y.T),  # kernel wants one contiguous row per pair
+        np.ascontiguousarray(x.T),
+        resolve_maxlag(n, maxlag),
+        ic_code(autolag),
+        _BATCH_TRENDS[trend],
     )
     return {
         "stat": stat,

@@ -249,13 +249,14 @@ def first_stage(
 def eg_batch_kernel(
     y: np.ndarray, x: np.ndarray, maxlag: int, ic: int, trend: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Engle-Granger for every column pair ``(y[:, j], x[:, j])`` in parallel (``prange``).
+    """Engle-Granger for every row pair ``(y[j], x[j])`` (shape ``(n_pairs, n_obs)``, C order)
+    in parallel over pairs (``prange``).
 
     Returns ``(stat, usedlag, adf_nobs, beta, alpha, icbest)``. A pair whose first-stage
     R-squared is at least ``1 - 100 sqrt(eps)`` gets ``stat = -inf`` and ``usedlag = -1``,
     statsmodels' collinearity rule.
     """
-    n, npairs = y.shape
+    npairs, n = y.shape
     stat = np.empty(npairs)
     usedlag = np.empty(npairs, dtype=np.int64)
     nobs = np.empty(npairs, dtype=np.int64)
@@ -263,8 +264,8 @@ def eg_batch_kernel(
     alpha = np.empty(npairs)
     icbest = np.empty(npairs)
     for j in prange(npairs):
-        yy = np.ascontiguousarray(y[:, j])
-        xx = np.ascontiguousarray(x[:, j])
+        yy = y[j]
+        xx = x[j]
         e = np.empty(n)
         b, a, r2 = first_stage(yy, xx, trend, e)
         beta[j] = b
