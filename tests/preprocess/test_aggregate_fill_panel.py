@@ -53,6 +53,17 @@ def test_tick_bars_equal_reference(every, seconds):
         assert g[2:] == pytest.approx(w[2:], rel=1e-12)
 
 
+@pytest.mark.parametrize("order", ["time", "symbol_time"])
+def test_tick_bars_on_presorted_input(order):
+    ticks = _random_ticks(np.random.default_rng(7))
+    ticks = ticks.sort("datetime") if order == "time" else ticks.sort("symbol", "datetime")
+    got = ticks_to_bars(ticks, every="1m")
+    want = ref_bars(ticks, 60)
+    assert [r[:2] for r in got.rows()] == [w[:2] for w in want]
+    flat = [v for r in got.rows() for v in r[2:]]
+    assert flat == pytest.approx([v for w in want for v in w[2:]], rel=1e-12)
+
+
 def _bars(rows):
     return pl.DataFrame(
         rows,

@@ -17,14 +17,18 @@ def ticks_to_bars(ticks: pl.DataFrame | pl.LazyFrame, every: str = "1m") -> pl.D
     """Aggregate ``ticks`` (symbol, datetime, price, size, ...) into bars of length ``every``."""
     df = ticks.select("symbol", "datetime", "price", "size")
     df = df.collect() if isinstance(df, pl.LazyFrame) else df
-    # group_by_dynamic needs time order within each symbol; a stable sort on time alone is far
-    # cheaper than on (symbol, time) and keeps the delivery order of equal timestamps
-    if not df["datetime"].is_sorted():
-        df = df.sort("datetime", maintain_order=True)
+    # group_by_dynamic needs time order within each symbol only: time-sorted input (vendor files)
+    # and symbol-major input (the store) are used as they are; otherwise a stable sort on time
+    # (cheaper than on (symbol, time)) keeps the delivery order of equal timestamps
+    lf = df.lazy()
+    if df["datetime"].is_sorted():
+        lf = lf.set_sorted("datetime")
+    elif not df.select(
+        (pl.col("datetime").diff().over("symbol") >= 0).fill_null(True).all()
+    ).item():
+        lf = lf.sort("datetime", maintain_order=True)
     out = (
-        df.lazy()
-        .set_sorted("datetime")
-        .group_by_dynamic(
+        lf.group_by_dynamic(
             "datetime",
             every=every,
             closed="left",
