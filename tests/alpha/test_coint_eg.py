@@ -207,3 +207,17 @@ def test_vectorised_mackinnon_pvalue_equals_statsmodels():
             mine = mackinnon_pvalue(taus, regression, n_vars)
             ref = np.array([mackinnonp(t, regression=regression, N=n_vars) for t in taus])
             np.testing.assert_allclose(mine, ref, rtol=1e-13, atol=1e-300)
+
+
+def test_short_samples_match_or_are_rejected_clearly():
+    """Down to the shortest sample with two residual degrees of freedom in the largest lag
+    regression the result equals statsmodels; below it a ValueError says why."""
+    rng = np.random.default_rng(12)
+    for n in range(23, 41):
+        y, x = make_pair(rng, n, "coint")
+        assert_equal_to_reference(engle_granger(y, x), reference(y, x))
+    y, x = make_pair(rng, 20, "coint")
+    with pytest.raises(ValueError, match="20 observations are too few for maxlag=9"):
+        engle_granger(y, x)
+    out = engle_granger_batch(np.c_[y, y][:, :1], np.c_[x, x][:, :1], maxlag=2)
+    assert out["stat"][0] == pytest.approx(reference(y, x, 2)["stat"], rel=TOL)

@@ -199,6 +199,8 @@ def test_bad_arguments():
     prices = make_prices(n_days=1)
     with pytest.raises(ValueError, match="method"):
         screen_pairs(prices, PAIRS, "daily", 50, method="johansen")
+    with pytest.raises(ValueError, match="min_obs=15 is too small"):
+        screen_pairs(prices, PAIRS, "daily", 50, min_obs=15)
     with pytest.raises(ValueError, match="ZZZ"):
         screen_pairs(prices, [("AAA_ZZZ", "AAA", "ZZZ")], "daily", 50)
 

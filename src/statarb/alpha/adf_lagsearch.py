@@ -64,6 +64,18 @@ def resolve_maxlag(nobs: int, maxlag: int | None, ntrend: int = 0) -> int:
     return maxlag
 
 
+def check_sample(nobs: int, maxlag: int) -> int:
+    """Require two residual degrees of freedom in the largest lag regression (``nobs - 1 -
+    maxlag`` rows, ``maxlag + 1`` regressors); below that the regression is an exact fit and
+    statsmodels' statistic is not defined."""
+    if nobs - 1 - maxlag < maxlag + 3:
+        raise ValueError(
+            f"{nobs} observations are too few for maxlag={maxlag}: "
+            f"need nobs - 1 - maxlag >= maxlag + 3"
+        )
+    return maxlag
+
+
 def adf_no_trend(
     e: np.ndarray, maxlag: int | None = None, autolag: str | None = "aic"
 ) -> ADFResult:
@@ -80,6 +92,6 @@ def adf_no_trend(
         raise ValueError("series contains NaN or infinite values")
     if e.max() == e.min():
         raise ValueError("Invalid input, series is constant")
-    lag = resolve_maxlag(e.shape[0], maxlag)
+    lag = check_sample(e.shape[0], resolve_maxlag(e.shape[0], maxlag))
     stat, used, nobs, icb = adf_n_kernel(e, lag, ic_code(autolag))
     return ADFResult(float(stat), int(used), int(nobs), float(icb))

@@ -24,7 +24,7 @@ from scipy.stats import norm
 from statsmodels.tsa import adfvalues
 from statsmodels.tsa.adfvalues import mackinnoncrit
 
-from statarb.alpha.adf_lagsearch import ic_code, resolve_maxlag
+from statarb.alpha.adf_lagsearch import check_sample, ic_code, resolve_maxlag
 from statarb.kernels.coint import (
     _R2_COLLINEAR,
     TREND_C,
@@ -117,7 +117,7 @@ def engle_granger(
         stat, used, adf_n, beta, alpha, icb = eg_batch_kernel(
             y[None, :],
             x[None, :],
-            resolve_maxlag(n, maxlag),
+            check_sample(n, resolve_maxlag(n, maxlag)),
             code,
             _BATCH_TRENDS[trend],
         )
@@ -132,7 +132,9 @@ def engle_granger(
         r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
         beta_f, alpha_f = float(params[0]), float(params[1])
         if r2 < _R2_COLLINEAR:
-            s, used_i, adf_i, icb_f = adf_n_kernel(resid, resolve_maxlag(n, maxlag), code)
+            s, used_i, adf_i, icb_f = adf_n_kernel(
+                resid, check_sample(n, resolve_maxlag(n, maxlag)), code
+            )
             stat_f = float(s)
         else:
             stat_f, used_i, adf_i, icb_f = -np.inf, -1, n, float("nan")
@@ -174,7 +176,7 @@ def engle_granger_batch(
     stat, used, adf_n, beta, alpha, icb = eg_batch_kernel(
         np.ascontiguousarray(y.T),  # kernel wants one contiguous row per pair
         np.ascontiguousarray(x.T),
-        resolve_maxlag(n, maxlag),
+        check_sample(n, resolve_maxlag(n, maxlag)),
         ic_code(autolag),
         _BATCH_TRENDS[trend],
     )

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
+from statarb.alpha.adf_lagsearch import check_sample, resolve_maxlag
 from statarb.alpha.engle_granger import engle_granger_batch
 from statarb.alpha.johansen import johansen
 
@@ -143,6 +144,10 @@ def screen_pairs(
     if window_bars < 20:
         raise ValueError(f"window_bars must be >= 20, got {window_bars}")
     min_obs = window_bars if min_obs is None else int(min_obs)
+    try:  # the shortest admissible window must support the ADF lag regression
+        check_sample(min_obs, resolve_maxlag(min_obs, maxlag))
+    except ValueError as exc:
+        raise ValueError(f"min_obs={min_obs} is too small: {exc}") from exc
     symbols = sorted({s for _, a, b in pairs for s in (a, b)})
     col = {s: i for i, s in enumerate(symbols)}
     times, mat = to_wide(prices, symbols)

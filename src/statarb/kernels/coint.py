@@ -114,10 +114,12 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
     valid (``0 <= maxlag <= n // 2 - 1``), as checked by the Python wrapper.
     """
     n = e.shape[0]
+    p = maxlag
+    if n - 1 - p < p + 3:  # fewer than 2 residual degrees of freedom in the largest model
+        return np.nan, -1, 0, np.nan
     d = np.empty(n - 1)
     for t in range(n - 1):
         d[t] = e[t + 1] - e[t]
-    p = maxlag
     usedlag = p
     icbest = np.nan
     # common sample: rows t = p .. n-2 ; columns [e_t, d_{t-1}..d_{t-p}, d_t]
@@ -140,7 +142,7 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
                 for c in range(j):
                     rank += flags[c]
                 s2 = ssr[j - 1] / (ns - rank)
-                tval = r[j - 1, q - 1] / math.sqrt(s2) if flags[j - 1] == 1 else 0.0
+                tval = r[j - 1, q - 1] / math.sqrt(s2) if flags[j - 1] == 1 and s2 > 0 else 0.0
                 icbest = abs(tval)
                 usedlag = j - 1
                 if icbest >= _T_STOP:
@@ -150,6 +152,11 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
             rank = 0
             for j in range(1, p + 2):
                 rank += flags[j - 1]
+                if ssr[j - 1] <= 0.0:  # exact fit: -inf criterion, keep the first one
+                    if best > -np.inf:
+                        best = -np.inf
+                        usedlag = j - 1
+                    continue
                 llf = -0.5 * ns * (_LOG_2PI + math.log(ssr[j - 1] / ns) + 1.0)
                 pen = 2.0 * rank if ic == IC_AIC else math.log(ns) * rank
                 val = -2.0 * llf + pen
@@ -187,7 +194,7 @@ def adf_n_kernel(e: np.ndarray, maxlag: int, ic: int) -> tuple[float, int, int, 
     for c in range(qf - 1):
         rank += flags[c]
     ssr_f = r[qf - 1, qf - 1] ** 2 if flags[qf - 1] == 1 else 0.0
-    if flags[k] == 0 or ssr_f <= 0.0:
+    if flags[k] == 0 or ssr_f <= 0.0 or nf - rank <= 0:
         return np.nan, k, nf, icbest
     stat = r[k, qf - 1] / math.sqrt(ssr_f / (nf - rank))
     return stat, k, nf, icbest
