@@ -8,8 +8,10 @@ under ``CI=true``, where an unreachable server is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -30,16 +32,18 @@ def _pg_unavailable_reason() -> str | None:
             eng.dispose()
             _pg_state["reason"] = None
         except Exception as exc:  # any driver/connection error means "not available"
-            _pg_state["reason"] = f"PostgreSQL at {PG_ADMIN_URL} unreachable: {exc.__class__.__name__}: {exc}"
+            _pg_state["reason"] = (
+                f"PostgreSQL at {PG_ADMIN_URL} unreachable: {exc.__class__.__name__}: {exc}"
+            )
     return _pg_state["reason"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    """URL of a fresh, empty database on each back-end."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'statarb.db'}"
-        return
+@contextlib.contextmanager
+def throwaway_pg_database() -> Iterator[str]:
+    """Create a fresh PostgreSQL database, yield its URL, drop it afterwards.
+
+    Skips (or fails under ``CI=true``) when the server is unreachable.
+    """
     reason = _pg_unavailable_reason()
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
@@ -55,8 +59,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     finally:
         from statarb.storage import database as _db  # dispose cached engines before dropping
 
-        if hasattr(_db, "dispose_engines"):
-            _db.dispose_engines()
+        _db.dispose_engines()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """URL of a fresh, empty database on each back-end."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'statarb.db'}"
+        return
+    with throwaway_pg_database() as url:
+        yield url

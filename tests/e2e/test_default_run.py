@@ -15,11 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
+
+from tests.conftest import throwaway_pg_database
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -34,9 +37,10 @@ RULE_MAP = {
 }
 
 
-def _run(args: list[str], cwd: Path, timeout: int = 900) -> str:
+def _run(args: list[str], cwd: Path, db_url: str | None = None, timeout: int = 900) -> str:
     env = {k: v for k, v in os.environ.items() if k != "STATARB_DB_URL"}
-    env["KEDRO_DISABLE_TELEMETRY"] = "true"
+    if db_url is not None:  # PostgreSQL is selected exactly as a user would: the env variable
+        env["STATARB_DB_URL"] = db_url
     proc = subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -54,8 +58,31 @@ def _store_digest(root: Path) -> dict[str, str]:
     return digest
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+@dataclass
+class Project:
+    root: Path
+    db_url: str | None  # None: the embedded SQLite default under data/
+    out: str  # what `kedro run` printed
+
+    def run(self, *args: str) -> str:
+        return _run([str(BIN / args[0]), *args[1:]], cwd=self.root, db_url=self.db_url)
+
+    def engine(self) -> sa.Engine:
+        return sa.create_engine(self.db_url or f"sqlite:///{self.root / 'data' / 'statarb.db'}")
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    if request.param == "postgresql":
+        with throwaway_pg_database() as url:
+            yield _make_project(tmp_path_factory, url)
+    else:
+        yield _make_project(tmp_path_factory, None)
+
+
+def _make_project(tmp_path_factory: pytest.TempPathFactory, db_url: str | None) -> Project:
     root = tmp_path_factory.mktemp("e2e_project")
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials.yml"))
     shutil.copy(REPO / "conf" / "base" / "credentials.yml", root / "conf" / "base")
@@ -64,17 +91,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "data").mkdir()
-    _run([str(BIN / "statarb"), "generate", "--symbols", "10", "--days", "15"], cwd=root)
-    out = _run([str(BIN / "kedro"), "run"], cwd=root)
-    return root, out
-
-
-def _engine(root: Path) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{root / 'data' / 'statarb.db'}")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    proj = Project(root, db_url, "")
+    proj.run("statarb", "generate", "--symbols", "10", "--days", "15")
+    proj.out = proj.run("kedro", "run")
+    return proj
 
 
 def test_every_injected_bad_row_is_quarantined_with_file_row_rule(project):
-    root, _ = project
+    root = project.root
     truth = json.loads((root / "data/01_raw/ground_truth/anomalies.json").read_text())
     q = pl.read_parquet(root / "data/02_intermediate/quarantine/bars.parquet")
     got = {
@@ -94,7 +119,7 @@ def test_every_injected_bad_row_is_quarantined_with_file_row_rule(project):
 
 
 def test_store_holds_exactly_the_clean_rows_in_utc(project):
-    root, _ = project
+    root = project.root
     raw_rows = sum(pl.read_csv(f).height for f in sorted((root / "data/01_raw/bars").glob("*.csv")))
     quarantined = pl.read_parquet(root / "data/02_intermediate/quarantine/bars.parquet").height
     bars = pl.scan_parquet(root / "data/bars/**/*.parquet", hive_partitioning=True).collect()
@@ -108,8 +133,8 @@ def test_store_holds_exactly_the_clean_rows_in_utc(project):
 
 
 def test_relational_tables_filled_and_report_printed(project):
-    root, out = project
-    with _engine(root).connect() as conn:
+    root, out = project.root, project.out
+    with project.engine().connect() as conn:
         counts = {
             t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
             for t in (
@@ -134,16 +159,44 @@ def test_relational_tables_filled_and_report_printed(project):
 
 
 def test_rerunning_ingestion_and_preprocessing_changes_nothing(project):
-    root, _ = project
-    before = {d: _store_digest(root / "data" / d) for d in ("bars", "ticks", "bars_adjusted")}
-    with _engine(root).connect() as conn:
-        sym_before = conn.execute(sa.text("SELECT COUNT(*) FROM corporate_actions")).scalar_one()
-    _run([str(BIN / "kedro"), "run", "--pipelines", "ingestion"], cwd=root)
-    _run([str(BIN / "kedro"), "run", "--pipelines", "preprocessing"], cwd=root)
-    after = {d: _store_digest(root / "data" / d) for d in ("bars", "ticks", "bars_adjusted")}
-    assert after == before
-    with _engine(root).connect() as conn:
-        assert (
-            conn.execute(sa.text("SELECT COUNT(*) FROM corporate_actions")).scalar_one()
-            == sym_before
+    root = project.root
+    stores = ("bars", "ticks", "bars_adjusted")
+    tables = ("symbols", "corporate_actions")
+    before = {d: _store_digest(root / "data" / d) for d in stores}
+    with project.engine().connect() as conn:
+        rows_before = {
+            t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in tables
+        }
+    project.run("kedro", "run", "--pipelines", "ingestion")
+    project.run("kedro", "run", "--pipelines", "preprocessing")
+    assert {d: _store_digest(root / "data" / d) for d in stores} == before
+    with project.engine().connect() as conn:
+        rows_after = {
+            t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in tables
+        }
+    # symbols keep created_at/updated_at (nothing changed); corporate_actions keep their ids
+    assert rows_after["symbols"] == rows_before["symbols"]
+    ca_cols = ("id", "symbol_id", "action_type", "ex_date", "ratio", "cash_amount")
+    with project.engine().connect() as conn:
+        ca = conn.execute(
+            sa.text(f"SELECT {', '.join(ca_cols)} FROM corporate_actions ORDER BY id")
         )
+        assert ca.all() == [
+            tuple(getattr(r, c) for c in ca_cols) for r in rows_before["corporate_actions"]
+        ]
+
+
+def test_notebook_executes_on_the_run(project):
+    """The walkthrough notebook loads the catalog with kedro.ipython and plots spread + equity."""
+    if project.db_url is not None:
+        pytest.skip("the notebook reads the project's default store; covered on SQLite")
+    from tests.reporting.test_notebook import _execute
+
+    _execute(project.root / "notebooks" / "pairs_walkthrough.ipynb")
+
+
+def test_kedro_viz_static_build(project):
+    if project.db_url is not None:
+        pytest.skip("pipeline structure does not depend on the back-end; covered on SQLite")
+    project.run("kedro", "viz", "build")
+    assert (project.root / "build" / "index.html").is_file()

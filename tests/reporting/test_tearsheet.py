@@ -112,8 +112,7 @@ def test_render_is_self_contained(synthetic_run, tmp_path):
     assert 'href="bt_test_001/tearsheet.html"' in ih and "Equity (rebased to 1.0)" in ih
 
 
-@pytest.mark.browser
-@pytest.mark.slow  # ~12 s: Chromium parses the inlined 4.8 MB plotly.js once per page
+@pytest.mark.browser  # ~12 s: Chromium parses the inlined 4.8 MB plotly.js once per page
 def test_pages_render_in_headless_chromium(synthetic_run, tmp_path):
     from tests.reporting.browser import open_pages
 
