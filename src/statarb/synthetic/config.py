@@ -46,10 +46,10 @@ class SyntheticConfig:
     pairs_constant: int = 4
     pairs_drift: int = 2
     pairs_break: int = 1
-    half_life_bars: tuple[float, float] = (30.0, 400.0)
+    half_life_bars: tuple[float, float] = (30.0, 240.0)
     beta_range: tuple[float, float] = (0.6, 1.6)
-    spread_sd_frac: tuple[float, float] = (0.004, 0.010)  # stationary sd of s_t / price_A
-    beta_drift: float = 0.05  # total relative beta change of the drifting pairs
+    spread_sd_frac: tuple[float, float] = (0.002, 0.005)  # stationary sd of s_t / price_A
+    beta_drift: float = 0.01  # total relative beta change of the drifting pairs
     # corporate actions
     n_splits: int = 2
     split_ratios: tuple[float, ...] = (2.0, 3.0)
