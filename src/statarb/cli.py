@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, str] = {
     "generate": "statarb.synthetic.cli:generate",
     "db": "statarb.storage.db_cli:db",
     "runs": "statarb.backtest.runs_cli:runs",
+    "fetch-arch": "statarb.ingest.arch_cli:fetch_arch",
 }
 
 
