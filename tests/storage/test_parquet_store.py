@@ -110,9 +110,9 @@ def test_write_killed_midway_leaves_each_partition_old_or_new(tmp_path, monkeypa
 
     real_tmp_writer, calls = ps._write_tmp, []
 
-    def dying_writer(tmp, df, lay):
+    def dying_writer(tmp, df, lay, *args):
         calls.append(tmp)
-        real_tmp_writer(tmp, df, lay)  # the tmp file is fully on disk ...
+        real_tmp_writer(tmp, df, lay, *args)  # the tmp file is fully on disk ...
         if len(calls) > fail_after:
             raise OSError("disk died")  # ... and we die before os.replace
 
@@ -135,11 +135,11 @@ def test_write_killed_midway_leaves_each_partition_old_or_new(tmp_path, monkeypa
 def test_failure_after_n_partitions_via_partition_writer(tmp_path, monkeypatch):
     real, n = ps._write_partition_file, []
 
-    def writer(path, df, lay):
+    def writer(path, df, lay, *args):
         if len(n) == 2:
             raise RuntimeError("killed")
         n.append(path)
-        real(path, df, lay)
+        real(path, df, lay, *args)
 
     monkeypatch.setattr(ps, "_write_partition_file", writer)
     with pytest.raises(RuntimeError, match="killed"):

@@ -130,11 +130,10 @@ def _non_finite(col: str) -> pl.Expr:
     return pl.col(col).is_null() | ~pl.col(col).is_finite()
 
 
-def _values(df: pl.DataFrame, lay: Layout) -> list[Violation]:
-    df = df.with_row_index(_ROW)
-    checks: list[tuple[str, str, pl.Expr, list[str]]] = []
-    for col in lay.key:
-        checks.append((col, "null in key column", pl.col(col).is_null(), [col]))
+Check = tuple[str, str, pl.Expr, list[str]]
+
+
+def _id_check(lay: Layout) -> Check:
     idc = lay.id_column
     if idc == "symbol":
         rule = "symbol must be upper case, non-empty, without whitespace (spec §9.1)"
@@ -146,8 +145,14 @@ def _values(df: pl.DataFrame, lay: Layout) -> list[Violation]:
     else:
         rule = f"pair_id must match {PAIR_ID_PATTERN} (spec §9.1; it names a directory)"
         mask = ~pl.col(idc).str.contains(PAIR_ID_PATTERN)
-    checks.append((idc, rule, pl.col(idc).is_not_null() & mask, [idc]))
+    return (idc, rule, pl.col(idc).is_not_null() & mask, [idc])
 
+
+def _row_checks(df: pl.DataFrame, lay: Layout) -> list[Check]:
+    """Rules decided row by row from values (everything except the identifier and key rules)."""
+    checks: list[Check] = []
+    for col in lay.key:
+        checks.append((col, "null in key column", pl.col(col).is_null(), [col]))
     if lay.name == "bars":
         for col in ("open", "high", "low", "close", "volume"):
             checks.append((col, "non-finite value (null, NaN or inf)", _non_finite(col), [col]))
@@ -177,22 +182,89 @@ def _values(df: pl.DataFrame, lay: Layout) -> list[Violation]:
                     ["side"],
                 )
             )
+    return checks
 
-    out = [v for c, r, m, x in checks if (v := _check(df, lay, c, r, m, x)) is not None]
+
+def strictly_increasing(cols: list[str] | tuple[str, ...]) -> pl.Expr:
+    """Per row: is the tuple ``cols`` strictly greater (lexicographically) than the previous row's?
+
+    True on the first row. A frame where this holds on every row is sorted by ``cols`` and has no
+    two rows with the same ``cols`` values (keys must be non-null).
+    """
+    expr: pl.Expr | None = None
+    for col in reversed(cols):
+        c, p = pl.col(col), pl.col(col).shift(1)
+        expr = (c > p) if expr is None else (c > p) | ((c == p) & expr)
+    assert expr is not None
+    return expr.fill_null(True)
+
+
+def has_duplicate_key(df: pl.DataFrame, key: list[str] | tuple[str, ...]) -> bool:
+    """Whether two rows of ``df`` share the values of ``key`` (non-null key columns).
+
+    Cheap paths first: a frame strictly increasing on ``key`` has none; otherwise rows whose
+    combined 64-bit key hash repeats are the only candidates, compared exactly.
+    """
+    key = list(key)
+    if df.height < 2 or df.select(strictly_increasing(key).all()).item():
+        return False
+    h = pl.col(key[0]).hash(seed=1)
+    for i, col in enumerate(key[1:], start=2):
+        h = h ^ pl.col(col).hash(seed=i)
+    cand = df.select(key).filter(h.is_duplicated())
+    return cand.height > 0 and bool(cand.select(pl.struct(key).is_duplicated().any()).item())
+
+
+def duplicate_violation(df: pl.DataFrame, lay: Layout) -> Violation | None:
+    """The 'duplicate key within the write' violation of ``df`` (row numbers of ``df``), if any."""
     dup = pl.struct(list(lay.key)).is_duplicated()
-    v = _check(df, lay, ", ".join(lay.key), "duplicate key within the write", dup, [])
-    if v is not None:
-        out.append(v)
+    return _check(
+        df.with_row_index(_ROW), lay, ", ".join(lay.key), "duplicate key within the write", dup, []
+    )
+
+
+def _values(df: pl.DataFrame, lay: Layout, check_duplicates: bool = True) -> list[Violation]:
+    """Every broken value rule with its examples (key nulls, identifier, values, duplicates).
+
+    One lazy pass computes whether each row rule fires anywhere, the identifier rule is evaluated
+    on the distinct identifiers only, and rows are collected (for the message) only for the rules
+    that fired.
+    """
+    checks = _row_checks(df, lay)
+    fired = (
+        df.lazy()
+        .select(m.fill_null(False).any().alias(str(i)) for i, (_, _, m, _) in enumerate(checks))
+        .collect()
+        .row(0)
+    )
+    todo = [c for c, f in zip(checks, fired, strict=True) if f]
+    id_check = _id_check(lay)
+    ids = df.lazy().select(pl.col(lay.id_column).unique()).collect()
+    if ids.select(id_check[2].fill_null(False).any()).item():
+        n_key = sum(1 for c in todo if c[1] == "null in key column")
+        todo.insert(n_key, id_check)  # reported after key nulls, before value rules
+    out: list[Violation] = []
+    if todo:
+        indexed = df.with_row_index(_ROW)
+        out = [v for c, r, m, x in todo if (v := _check(indexed, lay, c, r, m, x)) is not None]
+    if check_duplicates and has_duplicate_key(df, lay.key):
+        v = duplicate_violation(df, lay)
+        if v is not None:
+            out.append(v)
     return out
 
 
-def validate_frame(df: pl.DataFrame, layout: str | Layout) -> pl.DataFrame:
+def validate_frame(
+    df: pl.DataFrame, layout: str | Layout, *, check_duplicates: bool = True
+) -> pl.DataFrame:
     """Check ``df`` against ``layout`` and return it conformed to the stored schema.
 
     The returned frame has exactly the layout's columns in schema order; optional columns the
     frame did not carry are added as typed nulls. Raises :class:`FrameValidationError` listing
     every broken rule (structure rules first; value rules are only checked on a well-formed
-    frame). See the module docstring for the rules.
+    frame). See the module docstring for the rules. ``check_duplicates=False`` leaves the
+    duplicate-key rule to a caller that checks it on its own (the store does so on sorted data,
+    with :func:`strictly_increasing`, and reports it with :func:`duplicate_violation`).
     """
     lay = get_layout(layout)
     if not isinstance(df, pl.DataFrame):
@@ -200,7 +272,7 @@ def validate_frame(df: pl.DataFrame, layout: str | Layout) -> pl.DataFrame:
     problems = _structure(df, lay)
     if problems:
         raise FrameValidationError(lay.name, problems)
-    problems = _values(df, lay)
+    problems = _values(df, lay, check_duplicates)
     if problems:
         raise FrameValidationError(lay.name, problems)
     return df.select(

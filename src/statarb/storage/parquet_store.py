@@ -5,17 +5,23 @@ On-disk layout (one file per partition)::
     <root>/source=<src>/date=<YYYY-MM-DD>/data.parquet     bars, ticks (date = UTC date)
     <root>/pair_id=<id>/data.parquet                        spread_series, ou_output
 
-Writes (:func:`write_partitions`) validate the frame (:mod:`.frame_checks`), sort it by the layout's
-key, split it by partition and replace each partition file atomically: the new content is written to
-``data.parquet.tmp-<uuid>`` in the same folder, fsynced, and moved onto ``data.parquet`` with
-``os.replace`` (atomic on POSIX and Windows within one file system); the folder is fsynced after.
-A failure midway leaves every partition either entirely old or entirely new; the temporary file is
-removed in a ``finally`` and, should a hard kill leave one behind, it never matches the reader's
-``data.parquet`` name. ``mode="merge"`` (default) unions the new rows with the partition's existing
-rows, new rows winning on the key, so re-running a write never duplicates a key and writing symbols
-in several batches loses nothing; ``mode="replace"`` makes the partition hold exactly the new rows
-(partitions the write does not touch are left alone). Concurrent writers to the same partition are
-not coordinated: one writer per dataset at a time.
+Writes (:func:`write_partitions`) validate the frame once (:mod:`.frame_checks`: row rules on the
+frame as given, the duplicate-key rule on the sorted rows), order it by (partition, layout sort
+order) -- no sort at all when it already is, one stable sort on the partition columns when it is
+sorted by key -- and write each partition's contiguous slice. Each partition file is replaced
+atomically: the new content is written to ``data.parquet.tmp-<uuid>`` in the same folder,
+fsynced, and moved onto ``data.parquet`` with ``os.replace`` (atomic on POSIX and Windows within
+one file system); the folder is fsynced after. The fsyncs and the replace of partition *k* run
+on one background thread while partition *k+1* is encoded; partitions are still replaced in
+order, and the call returns only after every replace is durable (``fsync=False`` skips the
+fsyncs: still atomic, not durable across a power loss). A failure midway leaves every partition
+either entirely old or entirely new; temporary files are removed and, should a hard kill leave
+one behind, it never matches the reader's ``data.parquet`` name. ``mode="merge"`` (default)
+unions the new rows with the partition's existing rows (read back only when the partition file
+exists), new rows winning on the key, so re-running a write never duplicates a key and writing
+symbols in several batches loses nothing; ``mode="replace"`` makes the partition hold exactly
+the new rows (partitions the write does not touch are left alone). Concurrent writers to the
+same partition are not coordinated: one writer per dataset at a time.
 
 Reads (:func:`scan_store`) resolve the needed partition files from directory names alone
 (:func:`partition_files`), check each file's schema version, and hand only those files to
@@ -29,14 +35,21 @@ import datetime as dt
 import os
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
 
 from statarb.storage.errors import StorageError
-from statarb.storage.frame_checks import validate_frame
+from statarb.storage.frame_checks import (
+    FrameValidationError,
+    Violation,
+    duplicate_violation,
+    strictly_increasing,
+    validate_frame,
+)
 from statarb.storage.parquet_schemas import (
     META_LAYOUT,
     META_SCHEMA_VERSION,
@@ -47,6 +60,7 @@ from statarb.storage.parquet_schemas import (
 )
 
 DATA_FILE = "data.parquet"
+ROW_NR = "__row_nr"
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 TimeBound = dt.datetime | dt.date | str
 
@@ -254,78 +268,199 @@ def _read_partition(path: Path, lay: Layout) -> pl.DataFrame:
     ).collect()
 
 
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 1
+"""Parquet codec of written files: zstd level 1 compresses about as well as the default level 3
+on price data at about half the encode time (benchmarks/bench_ingest.py)."""
+
+
 def _write_tmp(tmp: Path, df: pl.DataFrame, lay: Layout) -> None:
-    """Write ``df`` to ``tmp`` with the statarb metadata and fsync it."""
+    """Write ``df`` to ``tmp`` with the statarb metadata (not yet fsynced: see :func:`_commit`)."""
     meta = {META_SCHEMA_VERSION: str(SCHEMA_VERSION), META_LAYOUT: lay.name}
     with open(tmp, "wb") as fh:
-        df.write_parquet(fh, metadata=meta, statistics=True)
-        fh.flush()
-        os.fsync(fh.fileno())
+        df.write_parquet(
+            fh,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            metadata=meta,
+            statistics=True,
+        )
 
 
-def _fsync_dir(folder: Path) -> None:
+def _fsync_path(path: Path, directory: bool = False) -> None:
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open a directory; os.replace is still atomic
-        return
+        fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
+    except OSError:
+        if not directory:
+            raise
+        return  # e.g. Windows cannot open a directory; os.replace is still atomic
     try:
         os.fsync(fd)
     except OSError:
-        pass
+        if not directory:
+            raise
     finally:
         os.close(fd)
 
 
-def _write_partition_file(path: Path, df: pl.DataFrame, lay: Layout) -> None:
-    """Atomically make ``path`` hold ``df``: tmp file in the same folder, fsync, ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+def _commit(tmp: Path, path: Path, fsync: bool) -> None:
+    """fsync ``tmp``, move it onto ``path`` (``os.replace``: atomic), fsync the folder."""
     try:
-        _write_tmp(tmp, df, lay)
+        if fsync:
+            _fsync_path(tmp)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if fsync:
+            _fsync_path(path.parent, directory=True)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _hive_values(df: pl.DataFrame, lay: Layout, source: str | None) -> pl.DataFrame:
-    """Check/derive the hive-only columns; return ``df`` with ``source``/``date`` columns set."""
-    if "source" in lay.partition_by:
-        if "source" in df.columns:
-            col = df.get_column("source")
-            if col.dtype != pl.String or col.null_count():
-                raise ParquetStoreError(f"[{lay.name}] 'source' column must be non-null String")
-            bad = col.filter(col != source).unique().to_list() if source is not None else []
-            if bad:
-                raise ParquetStoreError(
-                    f"[{lay.name}] source={source!r} given but the frame's 'source' column "
-                    f"also holds {bad[:5]}"
-                )
-        elif source is None:
-            raise ParquetStoreError(
-                f"[{lay.name}] is partitioned by source: pass source=... or a 'source' column"
-            )
-        else:
-            df = df.with_columns(source=pl.lit(source, pl.String))
-        bad = [s for s in df.get_column("source").unique().to_list() if not SOURCE_PATTERN.match(s)]
+class _Committer:
+    """Commits finished tmp files (:func:`_commit`) in write order.
+
+    With ``fsync`` the commits run on one background thread, so waiting for the disk overlaps
+    with encoding the next partition; :meth:`close` waits for all of them. After a failed commit
+    no later partition is committed (their tmp files are removed) and :meth:`close` re-raises.
+    Without ``fsync`` there is nothing to wait for and commits run inline.
+    """
+
+    def __init__(self, fsync: bool) -> None:
+        self._fsync = fsync
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="statarb-commit") if fsync else None
+        self._futures: list[Future[None]] = []
+        self._failed = False
+
+    def submit(self, tmp: Path, path: Path) -> None:
+        if self._pool is None:
+            _commit(tmp, path, self._fsync)
+            return
+        for fut in self._futures:  # surface an earlier failure before writing more
+            if fut.done() and fut.exception() is not None:
+                tmp.unlink(missing_ok=True)
+                raise fut.exception()  # type: ignore[misc]
+        self._futures.append(self._pool.submit(self._run, tmp, path))
+
+    def _run(self, tmp: Path, path: Path) -> None:
+        if self._failed:
+            tmp.unlink(missing_ok=True)
+            return
+        try:
+            _commit(tmp, path, self._fsync)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def close(self, raise_errors: bool = True) -> None:
+        """Wait for every submitted commit; re-raise the first failure if ``raise_errors``."""
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=True)
+        for fut in self._futures:
+            if raise_errors and fut.exception() is not None:
+                raise fut.exception()  # type: ignore[misc]
+
+
+def _write_partition_file(
+    path: Path,
+    df: pl.DataFrame,
+    lay: Layout,
+    fsync: bool = True,
+    committer: _Committer | None = None,
+) -> None:
+    """Atomically make ``path`` hold ``df``: tmp file in the same folder, fsync, ``os.replace``.
+
+    With a ``committer`` the commit may finish later (:meth:`_Committer.close` waits for it).
+    With ``fsync=False`` the replace is still atomic for readers and against a crash of this
+    process, but not durable across a power loss or kernel crash.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        _write_tmp(tmp, df, lay)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if committer is None:
+        _commit(tmp, path, fsync)
+    else:
+        committer.submit(tmp, path)
+
+
+def _source_values(df: pl.DataFrame, lay: Layout, source: str | None) -> list[str]:
+    """Check the ``source`` argument and/or column; return the distinct source values, sorted."""
+    if "source" in df.columns:
+        col = df.get_column("source")
+        if col.dtype != pl.String or col.null_count():
+            raise ParquetStoreError(f"[{lay.name}] 'source' column must be non-null String")
+        runs = col.filter(col.ne_missing(col.shift(1)))  # run starts: cheap on sorted input
+        values = runs.unique().sort().to_list()
+        bad = [v for v in values if v != source] if source is not None else []
         if bad:
             raise ParquetStoreError(
-                f"[{lay.name}] source value(s) {bad[:5]} must match {SOURCE_PATTERN.pattern}"
+                f"[{lay.name}] source={source!r} given but the frame's 'source' column "
+                f"also holds {bad[:5]}"
             )
-    if "date" in lay.partition_by:
-        utc_date = pl.col(lay.time_column).dt.date()
-        if "date" in df.columns:  # a frame loaded from the store carries it: must agree
-            if df.schema["date"] != pl.Date or lay.time_column not in df.columns:
-                raise ParquetStoreError(f"[{lay.name}] 'date' column must be Date")
-            n_bad = df.filter(pl.col("date") != utc_date).height
-            if n_bad:
-                raise ParquetStoreError(
-                    f"[{lay.name}] {n_bad} row(s) whose 'date' differs from the UTC date of "
-                    f"{lay.time_column!r}"
-                )
-        elif lay.time_column in df.columns and isinstance(df.schema[lay.time_column], pl.Datetime):
-            df = df.with_columns(date=utc_date)
-    return df
+    elif source is None:
+        raise ParquetStoreError(
+            f"[{lay.name}] is partitioned by source: pass source=... or a 'source' column"
+        )
+    else:
+        values = [source]
+    bad = [s for s in values if not SOURCE_PATTERN.match(s)]
+    if bad:
+        raise ParquetStoreError(
+            f"[{lay.name}] source value(s) {bad[:5]} must match {SOURCE_PATTERN.pattern}"
+        )
+    return values
+
+
+def _check_date_column(df: pl.DataFrame, lay: Layout) -> None:
+    """A frame loaded from the store carries ``date``: it must be the UTC date of the time."""
+    if df.schema["date"] != pl.Date or lay.time_column not in df.columns:
+        raise ParquetStoreError(f"[{lay.name}] 'date' column must be Date")
+    n_bad = df.select((pl.col("date") != pl.col(lay.time_column).dt.date()).sum()).item()
+    if n_bad:
+        raise ParquetStoreError(
+            f"[{lay.name}] {n_bad} row(s) whose 'date' differs from the UTC date of "
+            f"{lay.time_column!r}"
+        )
+
+
+def _order(
+    data: pl.DataFrame, lay: Layout, part_cols: list[str], src_cols: list[str]
+) -> pl.DataFrame:
+    """``data`` sorted by (partition columns, layout sort order); raise on a duplicate key.
+
+    Cheap paths: a frame already strictly increasing on that order needs nothing (and has no
+    duplicate key, since the date is a function of the time); a frame strictly increasing on
+    the layout's key within its source needs only a stable sort on the partition columns.
+    """
+    order = list(dict.fromkeys([*part_cols, *lay.sort_by]))
+    if data.select(strictly_increasing(order).all()).item():
+        return data
+    if data.select(strictly_increasing([*src_cols, *lay.sort_by]).all()).item():
+        return data.sort(part_cols, maintain_order=True)
+    data = data.sort(order, maintain_order=True)
+    key = [*src_cols, *lay.key]
+    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in key).fill_null(False)
+    if data.select(same.any()).item():
+        raise FrameValidationError(lay.name, [_duplicate(data, lay, src_cols)])
+    return data
+
+
+def _duplicate(sorted_data: pl.DataFrame, lay: Layout, src_cols: list[str]) -> Violation:
+    """The duplicate-key violation, with row numbers of the written frame (``_ROW``)."""
+    frame = sorted_data.sort(ROW_NR).drop(
+        [ROW_NR, *[c for c in ("date",) if c in sorted_data.columns]]
+    )
+    if src_cols:  # the key is unique per source: report one source's duplicates at a time
+        for _, part in frame.partition_by(src_cols, as_dict=True, maintain_order=True).items():
+            v = duplicate_violation(part.drop(src_cols), lay)
+            if v is not None:
+                return v
+    v = duplicate_violation(frame, lay)
+    assert v is not None
+    return v
 
 
 def write_partitions(
@@ -334,13 +469,20 @@ def write_partitions(
     layout: str | Layout,
     source: str | None = None,
     mode: Literal["merge", "replace"] = "merge",
+    *,
+    fsync: bool = True,
 ) -> list[Path]:
     """Validate ``df``, sort it by key and write one file per partition atomically.
 
     ``source`` names the ``source=`` partition of bars/ticks (or the frame carries a ``source``
     column). ``mode="merge"`` unions with each partition's existing rows, new rows winning on the
-    key; ``mode="replace"`` replaces each touched partition's content. Returns the written
-    partition files in write order. See the module docstring for the atomicity guarantees.
+    key; ``mode="replace"`` replaces each touched partition's content. ``fsync=False`` skips the
+    file and folder fsyncs (replacement stays atomic, but is not durable across a power loss).
+    Returns the written partition files in write order. See the module docstring for the
+    atomicity guarantees.
+
+    Every rule of :mod:`.frame_checks` is checked once: the row rules on the frame as given, the
+    duplicate-key rule on the sorted rows (errors still give row numbers of ``df``).
     """
     lay = get_layout(layout)
     if mode not in ("merge", "replace"):
@@ -348,31 +490,62 @@ def write_partitions(
     _no_source_for_pairs(lay, source)
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
-    df = _hive_values(df, lay, source)
-    hive = list(lay.hive_only)
-    data = validate_frame(df.drop([c for c in hive if c in df.columns]), lay)
+    sources: list[str] = []
+    if "source" in lay.partition_by:
+        sources = _source_values(df, lay, source)
+    if "date" in lay.partition_by and "date" in df.columns:
+        _check_date_column(df, lay)
+    src = df.get_column("source") if len(sources) > 1 else None
+    data = validate_frame(
+        df.drop([c for c in lay.hive_only if c in df.columns]), lay, check_duplicates=False
+    )
     if data.height == 0:
         return []
-    part_cols = list(lay.partition_by)
-    data = data.hstack(df.select(hive)) if hive else data
-    data = data.sort(list(lay.sort_by))
-    root = Path(root)
+    schema_cols = data.columns
+    src_cols = ["source"] if src is not None else []
+    extra = [src] if src is not None else []
+    data = data.with_columns(*extra)
+    if "date" in lay.partition_by:
+        data = data.with_columns(pl.col(lay.time_column).dt.date().alias("date"))
+    part_cols = [c for c in lay.partition_by if c in data.columns]
+    data = _order(data.with_row_index(ROW_NR), lay, part_cols, src_cols)
+    prefix = [f"source={sources[0]}"] if sources and src is None else []
     written: list[Path] = []
-    parts = data.partition_by(part_cols, as_dict=True, maintain_order=True)
-    for values in sorted(parts):
-        folder = root.joinpath(*(f"{c}={_fmt(v)}" for c, v in zip(part_cols, values, strict=True)))
-        new = parts[values].drop(hive)
-        path = folder / DATA_FILE
-        if mode == "merge" and path.is_file():
-            old = _read_partition(path, lay)
-            new = (
-                pl.concat([old, new], how="vertical")
-                .unique(subset=list(lay.key), keep="last", maintain_order=True)
-                .sort(list(lay.sort_by))
+    committer = _Committer(fsync)
+    try:
+        for values, part in _slices(data, part_cols):
+            folder = Path(root).joinpath(
+                *prefix, *(f"{c}={_fmt(v)}" for c, v in zip(part_cols, values, strict=True))
             )
-        _write_partition_file(path, new, lay)
-        written.append(path)
+            path = folder / DATA_FILE
+            new = part.select(schema_cols)
+            if mode == "merge" and path.is_file():
+                new = _merge(_read_partition(path, lay), new, lay)
+            _write_partition_file(path, new, lay, fsync, committer)
+            written.append(path)
+    except BaseException:
+        committer.close(raise_errors=False)  # partitions handed over before the failure stay new
+        raise
+    committer.close()
     return written
+
+
+def _slices(data: pl.DataFrame, part_cols: list[str]) -> Iterator[tuple[tuple, pl.DataFrame]]:
+    """(partition values, rows) of a frame sorted by ``part_cols``: contiguous zero-copy slices."""
+    change = pl.any_horizontal(pl.col(c) != pl.col(c).shift(1) for c in part_cols)
+    starts = data.select(pl.arg_where(change.fill_null(True))).to_series().to_list()
+    for lo, hi in zip(starts, [*starts[1:], data.height], strict=True):
+        part = data.slice(lo, hi - lo)
+        yield part.select(part_cols).row(0), part
+
+
+def _merge(old: pl.DataFrame, new: pl.DataFrame, lay: Layout) -> pl.DataFrame:
+    """Union of a partition's stored and new rows, new rows winning on the key, in file order."""
+    return (
+        pl.concat([old, new], how="vertical")
+        .unique(subset=list(lay.key), keep="last", maintain_order=True)
+        .sort(list(lay.sort_by))
+    )
 
 
 def _fmt(value: object) -> str:
