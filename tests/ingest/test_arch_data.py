@@ -243,6 +243,20 @@ def test_arch_environment_keeps_every_store_apart_from_the_default(monkeypatch) 
     assert (REPO / params["backtest"]["costs_path"]).is_file()
 
 
+def test_arch_store_url_comes_from_its_own_variable(monkeypatch) -> None:
+    url = "postgresql+psycopg://user@host:5432/arch"
+    monkeypatch.setenv("STATARB_ARCH_DB_URL", url)
+    monkeypatch.setenv("STATARB_DB_URL", "postgresql+psycopg://user@host:5432/synthetic")
+    assert _arch_config()["credentials"]["db"]["con"] == url
+
+
+def test_fetch_arch_is_a_statarb_subcommand() -> None:
+    from statarb.cli import main
+
+    res = CliRunner().invoke(main, ["fetch-arch", "--help"])
+    assert res.exit_code == 0 and "arch" in res.output and "--start" in res.output
+
+
 # ---- end to end on three years of the real pair --------------------------------------------
 
 
