@@ -1,7 +1,7 @@
 # Two commands for a fresh machine (Python 3.11 + package registry):
 #   make run   - install pinned deps into .venv, generate the default data, run every pipeline
 #   make test  - install pinned deps (+ test extras) into .venv and run the test suite
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
