@@ -64,7 +64,7 @@ class ArchSeries:
     package: str  # sub-package of arch.data holding the file
     filename: str
     name: str
-    exchange: str
+    exchange: str  # symbols.exchange: the index provider (no venue lists an index level)
 
     @property
     def resource(self) -> str:
@@ -74,7 +74,7 @@ class ArchSeries:
 
 ARCH_SERIES: tuple[ArchSeries, ...] = (
     ArchSeries("IXIC", "nasdaq", "nasdaq.csv.gz", "NASDAQ Composite Index", "XNAS"),
-    ArchSeries("SPX", "sp500", "sp500.csv.gz", "S&P 500 Index", "XNYS"),
+    ArchSeries("SPX", "sp500", "sp500.csv.gz", "S&P 500 Index", "SPDJI"),
 )
 
 
@@ -229,7 +229,7 @@ def raw_bar_files(bars: pl.DataFrame, prefix: str = FILE_PREFIX) -> dict[str, by
     )
     files = {}
     for (year,), part in out.partition_by("_year", as_dict=True, maintain_order=True).items():
-        files[f"{prefix}_bars_{year}.csv"] = part.drop("_year").write_csv().encode()
+        files[f"{prefix}_bars_{year}.csv"] = part.select(RAW_BAR_COLUMNS).write_csv().encode()
     return files
 
 
