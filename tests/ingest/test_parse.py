@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from statarb.ingest import IngestionError, parse_file, parse_partitions
+from statarb.ingest.parse import local_to_utc
 from tests.ingest.rawfiles import bars_csv
 
 NY = ZoneInfo("America/New_York")
@@ -131,3 +132,59 @@ def test_errors_name_the_right_row_on_deduplicated_timestamps(bar_spec):
         IngestionError, match=r"f\.csv, row 37: cannot parse timestamp '2026-03-06 9h30'"
     ):
         parse_file(bars_csv(rows), "f.csv", bar_spec)
+
+
+@pytest.mark.parametrize(
+    "tz", ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+)
+def test_local_to_utc_matches_zoneinfo_across_transitions(tz):
+    # every 7 min 13 s over two years (both DST changes each year; Lord Howe shifts by 30 min)
+    start = dt.datetime(2025, 1, 1)
+    local = pl.datetime_range(
+        start, dt.datetime(2026, 12, 31), dt.timedelta(minutes=7, seconds=13), eager=True
+    )
+    local = pl.concat([local, pl.Series([None], dtype=pl.Datetime("us"))])
+    got = local_to_utc(local, tz).to_list()
+    zone = ZoneInfo(tz)
+
+    def ref(t: dt.datetime | None) -> dt.datetime | None:
+        """zoneinfo: a wall time is valid iff it round-trips; fold 0 and 1 agree iff unique."""
+        if t is None:
+            return None
+        a, b = t.replace(tzinfo=zone, fold=0), t.replace(tzinfo=zone, fold=1)
+        back = a.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+        if a.utcoffset() != b.utcoffset() or back != t:
+            return None  # ambiguous (fold) or non-existent (gap)
+        return a.astimezone(dt.UTC)
+
+    expected = [ref(t) for t in local.to_list()]
+    assert got == expected
+    if tz != "UTC" and tz != "Asia/Kolkata":
+        assert any(g is None for g in got[:-1])  # the grid does hit a fold or a gap
+
+
+def test_partitions_error_names_file_and_row_of_first_bad_timestamp(bar_spec):
+    good = bars_csv([("AAPL", "2026-03-06", "09:30:00", *ROW)] * 2)
+    bad = bars_csv(
+        [("AAPL", "2026-11-02", "09:30:00", *ROW), ("AAPL", "2026-11-01", "01:30:00", *ROW)]
+    )
+    parts = {"a_20260306.csv": good, "b_20261101.csv": bad, "c_20261102.csv": bad}
+    with pytest.raises(IngestionError, match=r"^b_20261101\.csv, row 2: local time"):
+        parse_partitions(parts, bar_spec)
+
+
+def test_partitions_equal_per_file_parse(bar_spec):
+    days = ["2026-03-06", "2026-03-09", "2026-11-02"]
+    parts = {
+        f"SYNTH_bars_{d.replace('-', '')}.csv": bars_csv(
+            [(s, d, t, *ROW) for s in ("aapl", "MSFT ") for t in ("09:30:00", "15:59:00")]
+        )
+        for d in days
+    }
+    together = parse_partitions(parts, bar_spec)
+    one_by_one = pl.concat([parse_file(parts[n], n, bar_spec) for n in sorted(parts)])
+    assert together.equals(one_by_one)
+    assert together["datetime"].to_list() == [
+        _utc(d, t) for d in days for _ in range(2) for t in ("09:30:00", "15:59:00")
+    ]
+    assert together["symbol"].unique().sort().to_list() == ["AAPL", "MSFT"]

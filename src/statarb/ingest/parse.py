@@ -5,8 +5,9 @@ Output columns: ``source_file`` (String), ``source_row`` (Int64, 1-based data ro
 (``Datetime("us", "UTC")``), then the value fields of the kind (bars: open, high, low, close,
 volume; ticks: price, size, side, exchange), all Float64 except side/exchange (String).
 
-Local -> UTC follows spec §9.2: ``replace_time_zone(tz)`` then ``convert_time_zone("UTC")``;
-a wall-clock time that is ambiguous (autumn DST fold) or does not exist (spring gap) is an
+Local -> UTC follows spec §9.2 (the result of ``replace_time_zone(tz)`` then
+``convert_time_zone("UTC")``, computed per local clock hour by :func:`local_to_utc`); a
+wall-clock time that is ambiguous (autumn DST fold) or does not exist (spring gap) is an
 :class:`IngestionError` naming the file and the row.
 """
 
@@ -82,72 +83,93 @@ def _ts_columns(spec: FileSpec) -> list[str]:
     return [spec.date_column, spec.time_column]  # type: ignore[list-item]
 
 
-def _convert(keys: pl.DataFrame, name: str, spec: FileSpec) -> pl.DataFrame:
-    """``keys`` (timestamp column(s)) plus ``raw`` (text shown in errors), ``local``, ``utc``."""
-    cols = _ts_columns(spec)
+HOUR_US = 3_600_000_000
+MAX_TABLE_HOURS = 2_000_000  # about 228 years of hours: beyond that convert row by row
+
+
+def _zone_convert(local_us: pl.Series, tz: str) -> pl.Series:
+    """Int64 UTC microseconds of naive local Int64 microseconds; null if ambiguous/non-existent."""
+    return (
+        local_us.cast(pl.Datetime("us"))
+        .dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .cast(pl.Int64)
+    )
+
+
+def local_to_utc(local: pl.Series, tz: str) -> pl.Series:
+    """UTC time of naive wall-clock times ``local`` in zone ``tz`` (spec §9.2).
+
+    Same result as ``local.dt.replace_time_zone(tz, ambiguous="null", non_existent="null")
+    .dt.convert_time_zone("UTC")``: a time in a daylight-saving fold or gap is null. Computed with
+    one UTC offset per local clock hour: an hour whose first and last microsecond have the same
+    valid offset has that offset throughout (tz database transitions are hours apart), so its
+    rows are shifted with one integer subtraction; the rows of any other hour (the hour of a
+    transition) are converted one by one. Polars' per-row zone conversion is the slow step this
+    avoids.
+    """
+    phys = local.cast(pl.Datetime("us")).cast(pl.Int64)
+    hour = phys // HOUR_US
+    lo, hi = hour.min(), hour.max()
+    if lo is None or hi - lo >= MAX_TABLE_HOURS:  # type: ignore[operator]
+        out = _zone_convert(phys, tz)
+    else:
+        starts = pl.int_range(lo, hi + 1, eager=True, dtype=pl.Int64) * HOUR_US  # type: ignore[operator]
+        off_start = starts - _zone_convert(starts, tz)
+        off_end = (starts + (HOUR_US - 1)) - _zone_convert(starts + (HOUR_US - 1), tz)
+        table = pl.select(
+            pl.when(off_start == off_end).then(off_start).otherwise(None)
+        ).to_series()  # null: a transition (or fold/gap) in that hour
+        out = phys - table.gather(hour - lo)
+        todo = out.is_null() & phys.is_not_null()
+        if todo.any():
+            idx = todo.arg_true()
+            out = out.scatter(idx, _zone_convert(phys.gather(idx), tz))
+    return out.cast(pl.Datetime("us", "UTC")).alias(local.name)
+
+
+def _local_times(df: pl.DataFrame, spec: FileSpec, name: str) -> pl.Series:
+    """Naive exchange-local datetime per row (null: unparseable)."""
     if spec.datetime_column is not None:
-        col = keys[spec.datetime_column]
+        col = df[spec.datetime_column]
         if col.dtype == pl.String:
-            local = col.str.strptime(pl.Datetime("us"), spec.datetime_format, strict=False)
-        elif isinstance(col.dtype, pl.Datetime):
+            return col.str.strptime(pl.Datetime("us"), spec.datetime_format, strict=False)
+        if isinstance(col.dtype, pl.Datetime):
             local = col
             if col.dtype.time_zone is not None:  # zoned: wall-clock time of the configured zone
                 local = col.dt.convert_time_zone(spec.timezone).dt.replace_time_zone(None)
-            local = local.cast(pl.Datetime("us"))
-        else:
-            raise IngestionError(
-                name, f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text"
-            )
-        raw = col.cast(pl.String)
-    else:
-        raw = keys.select(pl.concat_str(cols, separator=" ")).to_series()
-        fmt = f"{spec.date_format} {spec.time_format}"
-        local = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
-    utc = local.dt.replace_time_zone(spec.timezone, ambiguous="null", non_existent="null")
-    return keys.with_columns(
-        raw.alias("_raw"),
-        local.alias("local_datetime"),
-        utc.dt.convert_time_zone("UTC").alias("datetime"),
-    ).select([*cols, "_raw", "local_datetime", "datetime"])
-
-
-def _first_row(df: pl.DataFrame, key: pl.DataFrame) -> int:
-    return int(df.join(key, on=list(key.columns), how="semi", nulls_equal=True)["source_row"].min())
-
-
-def _timestamps(df: pl.DataFrame, name: str, spec: FileSpec) -> pl.DataFrame:
-    """``local_datetime`` and ``datetime`` (UTC) per row; raise naming the first bad row.
-
-    Text timestamps repeat a lot in bar files (390 distinct times a day), so they are converted
-    once per distinct value and joined back; near-unique ones (ticks) are converted directly.
-    """
-    cols = _ts_columns(spec)
-    keys = df.select(cols)
-    use = keys
-    if all(keys.schema[c] == pl.String for c in cols):
-        uniq = keys.unique()
-        if uniq.height * 4 <= keys.height:
-            use = uniq
-    conv = _convert(use, name, spec)
-    bad = conv.filter(pl.col("local_datetime").is_null())
-    if bad.height:
-        row = _first_row(df, bad.select(cols))
-        value = df.filter(pl.col("source_row") == row).select(cols).row(0)
-        text = " ".join(str(v) for v in value)
-        raise IngestionError(name, f"cannot parse timestamp {text!r}", row=row)
-    bad = conv.filter(pl.col("datetime").is_null())
-    if bad.height:
-        row = _first_row(df, bad.select(cols))
-        local = conv.join(df.filter(pl.col("source_row") == row).select(cols), on=cols, how="semi")
+            return local.cast(pl.Datetime("us"))
         raise IngestionError(
-            name,
-            f"local time {local['local_datetime'][0]} is ambiguous or does not exist in "
-            f"{spec.timezone} (daylight-saving change)",
-            row=row,
+            name, f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text"
         )
-    if use is not keys:
-        conv = keys.join(conv, on=cols, how="left", maintain_order="left")
-    return conv.select("local_datetime", "datetime")
+    day = df[spec.date_column].str.strptime(pl.Date, spec.date_format, strict=False)
+    clock = df[spec.time_column].str.strptime(pl.Time, spec.time_format, strict=False)
+    return pl.select(pl.lit(day).dt.combine(pl.lit(clock), "us")).to_series()
+
+
+def _timestamps(df: pl.DataFrame, spec: FileSpec) -> tuple[pl.Series, pl.Series]:
+    """``local_datetime`` and ``datetime`` (UTC) per row of ``df`` (which carries ``source_file``
+    and ``source_row``); raise naming the file and row of the first bad timestamp."""
+    name = df["source_file"][0] if df.height else "?"
+    local = _local_times(df, spec, name)
+    bad = local.is_null()
+    if bad.any():
+        i = bad.arg_true()[0]
+        text = " ".join(str(df[c][i]) for c in _ts_columns(spec))
+        raise IngestionError(
+            df["source_file"][i], f"cannot parse timestamp {text!r}", row=df["source_row"][i]
+        )
+    utc = local_to_utc(local, spec.timezone)
+    bad = utc.is_null()
+    if bad.any():
+        i = bad.arg_true()[0]
+        raise IngestionError(
+            df["source_file"][i],
+            f"local time {local[i]} is ambiguous or does not exist in "
+            f"{spec.timezone} (daylight-saving change)",
+            row=df["source_row"][i],
+        )
+    return local.alias("local_datetime"), utc.alias("datetime")
 
 
 def _normalise_symbols(symbol: pl.Series) -> pl.Series:
@@ -160,23 +182,19 @@ def _normalise_symbols(symbol: pl.Series) -> pl.Series:
     return symbol.replace(uniq.filter(changed), norm.filter(changed))
 
 
-def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
-    """Parse one raw file's bytes into the typed frame described in the module docstring.
-
-    Raises:
-        IngestionError: the file cannot be parsed, lacks a column, has an unparseable
-            timestamp, or a local time that is ambiguous/non-existent in ``spec.timezone``.
-    """
+def _read_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
+    """Vendor columns of one file plus ``source_file`` and ``source_row`` (1-based)."""
     df = _read_raw(data, name, spec).with_row_index("source_row", offset=1)
-    df = df.with_columns(pl.col("source_row").cast(pl.Int64))
-    ts = _timestamps(df, name, spec)
-    df = df.rename(dict(spec.columns))
-    df = df.with_columns(
-        pl.lit(name, pl.String).alias("source_file"),
-        _normalise_symbols(df["symbol"]),
-        ts["local_datetime"],
-        ts["datetime"],
+    return df.with_columns(
+        pl.col("source_row").cast(pl.Int64), pl.lit(name, pl.String).alias("source_file")
     )
+
+
+def _finish(df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
+    """Raw rows (of one or several files, see :func:`_read_file`) -> the typed output frame."""
+    local, utc = _timestamps(df, spec)
+    df = df.rename(dict(spec.columns))
+    df = df.with_columns(_normalise_symbols(df["symbol"]), local, utc)
     if spec.kind == "ticks":
         extra = []
         for c in TICK_TEXT:
@@ -193,19 +211,34 @@ def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     return df.select(pl.col(c).cast(dt) for c, dt in schema.items())
 
 
+def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
+    """Parse one raw file's bytes into the typed frame described in the module docstring.
+
+    Raises:
+        IngestionError: the file cannot be parsed, lacks a column, has an unparseable
+            timestamp, or a local time that is ambiguous/non-existent in ``spec.timezone``.
+    """
+    return _finish(_read_file(data, name, spec), spec)
+
+
 def parse_partitions(
     partitions: Mapping[str, Callable[[], bytes] | bytes], spec: FileSpec
 ) -> pl.DataFrame:
     """Parse every partition (file name -> bytes or loader) in file-name order and concatenate.
 
     File names sort chronologically for the dev-contract naming (``..._YYYYMMDD.ext``), so the
-    concatenation is in delivery order, which the ordering rule of validation relies on.
+    concatenation is in delivery order, which the ordering rule of validation relies on. The
+    files are read one by one and converted (timestamps, symbols) together, so per-file overhead
+    is paid once; files whose raw column types differ (Parquet) are converted one by one.
+    Errors name the file and row as :func:`parse_file` does.
     """
     frames = []
     for name in sorted(partitions):
         item = partitions[name]
         data = item() if callable(item) else item
-        frames.append(parse_file(data, name, spec))
+        frames.append(_read_file(data, name, spec))
     if not frames:
         return pl.DataFrame(schema=output_schema(spec.kind))
-    return pl.concat(frames, how="vertical")
+    if all(f.schema == frames[0].schema for f in frames):
+        return _finish(pl.concat(frames, how="vertical"), spec)
+    return pl.concat([_finish(f, spec) for f in frames], how="vertical")
