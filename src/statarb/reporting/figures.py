@@ -18,7 +18,11 @@ _MARKERS = {
 }
 
 
-def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = 20_000) -> pl.DataFrame:
+MAX_POINTS = 4_000
+"""Default bound on the points of one line trace (a plot is ~1 100 px wide: ~4 points a pixel)."""
+
+
+def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = MAX_POINTS) -> pl.DataFrame:
     """Rows to draw: every ``k``-th row when there are more than ``max_points`` (first and last
     kept; metrics always use all rows), plus an all-null row after every gap longer than five
     typical bar intervals so lines break over nights and weekends instead of bridging them."""
@@ -58,6 +62,16 @@ def _ys(y: pl.Series) -> np.ndarray:
     return y.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
+def line_trace(webgl: bool = False, **kw: object) -> go.Scatter | go.Scattergl:
+    """A line trace: SVG ``Scatter`` by default, WebGL ``Scattergl`` on request.
+
+    SVG is the default because every ``Scattergl`` figure takes one WebGL context and browsers
+    keep only about 16 alive per page (older ones are lost, their plots go blank); with points
+    bounded by :func:`plot_frame` SVG also loads faster in (software-rendered) headless Chromium.
+    """
+    return go.Scattergl(**kw) if webgl else go.Scatter(**kw)
+
+
 def step_points(t: pl.Series, y: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """The points of a piecewise-constant series where its value changes (plus the last point):
     drawn with ``line.shape = "hv"`` they reproduce the series exactly with far fewer points."""
@@ -68,10 +82,18 @@ def step_points(t: pl.Series, y: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return _xs(keep["t"]), _ys(keep["y"])
 
 
-def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
-    """Equity curve and its drawdown (negative decimal) in two stacked panels."""
+def equity_figure(
+    equity: pl.DataFrame,
+    title: str = "Equity",
+    max_points: int = MAX_POINTS,
+    webgl: bool = False,
+) -> go.Figure:
+    """Equity curve and its drawdown (negative decimal) in two stacked panels (drawdown computed on
+    every mark, then both drawn from at most ``max_points`` points, see :func:`plot_frame`)."""
     eq = equity.sort("ts")
-    eq = plot_frame(eq.with_columns(dd=pl.Series(drawdown_series(eq["equity"].to_numpy()))), "ts")
+    eq = plot_frame(
+        eq.with_columns(dd=pl.Series(drawdown_series(eq["equity"].to_numpy()))), "ts", max_points
+    )
     dd = eq["dd"]
     fig = make_subplots(
         rows=2,
@@ -82,9 +104,10 @@ def equity_figure(equity: pl.DataFrame, title: str = "Equity") -> go.Figure:
         subplot_titles=(title, "Drawdown"),
     )
     x = _xs(eq["ts"])
-    fig.add_trace(go.Scattergl(x=x, y=_ys(eq["equity"]), name="equity", mode="lines"), 1, 1)
+    fig.add_trace(line_trace(webgl, x=x, y=_ys(eq["equity"]), name="equity", mode="lines"), 1, 1)
     fig.add_trace(
-        go.Scattergl(
+        line_trace(
+            webgl,
             x=x,
             y=_ys(dd),
             name="drawdown",
@@ -121,6 +144,8 @@ def spread_figure(
     ou: pl.DataFrame | None,
     signals: pl.DataFrame | None,
     thresholds_in: str = "spread",
+    max_points: int = MAX_POINTS,
+    webgl: bool = False,
 ) -> go.Figure:
     """Spread with entry/exit bands and trade markers (top) and the z-score with its bands (bottom).
 
@@ -128,10 +153,12 @@ def spread_figure(
     ``entry_lower`` and ``exit_threshold`` (plus its mirror ``2 mu - exit_threshold``) are spread
     levels, drawn as given on the spread panel and as OU z-levels ``(level - mu) / sigma_eq`` with
     ``sigma_eq = sigma / sqrt(2 theta)`` on the z panel. ``"z"``: they are z levels, mapped to the
-    spread panel as ``mu + level * sigma_eq``.
+    spread panel as ``mu + level * sigma_eq``. Spread and z are drawn from at most ``max_points``
+    points (:func:`plot_frame`); bands are exact step lines; markers sit on the full-resolution
+    spread at their ``signal_ts``.
     """
     full = bands_on_grid(spread, ou)
-    s = plot_frame(full, "datetime")
+    s = plot_frame(full, "datetime", max_points)
     x = _xs(s["datetime"])
     fig = make_subplots(
         rows=2,
@@ -142,8 +169,13 @@ def spread_figure(
         subplot_titles=(f"Spread {pair_id}", "z-score"),
     )
     fig.add_trace(
-        go.Scattergl(
-            x=x, y=_ys(s["spread"]), name="spread", mode="lines", line={"color": "#1f77b4"}
+        line_trace(
+            webgl,
+            x=x,
+            y=_ys(s["spread"]),
+            name="spread",
+            mode="lines",
+            line={"color": "#1f77b4"},
         ),
         1,
         1,
@@ -151,8 +183,13 @@ def spread_figure(
     has_z = "z_score" in s.columns and s["z_score"].null_count() < s.height
     if has_z:
         fig.add_trace(
-            go.Scattergl(
-                x=x, y=_ys(s["z_score"]), name="z", mode="lines", line={"color": "#9467bd"}
+            line_trace(
+                webgl,
+                x=x,
+                y=_ys(s["z_score"]),
+                name="z",
+                mode="lines",
+                line={"color": "#9467bd"},
             ),
             2,
             1,
@@ -177,7 +214,8 @@ def spread_figure(
                 continue
             bx, by = step_points(full["datetime"], level)
             fig.add_trace(
-                go.Scattergl(
+                line_trace(
+                    webgl,
                     x=bx,
                     y=by,
                     name=name,
@@ -275,15 +313,18 @@ def bar_figure(values: dict[str, float], title: str, color: str = "#1f77b4") -> 
     return fig
 
 
-def overlay_figure(curves: dict[str, pl.DataFrame]) -> go.Figure:
-    """Equity curves of several runs, each rebased to 1.0 at its first mark."""
+def overlay_figure(
+    curves: dict[str, pl.DataFrame], max_points: int = 5_000, webgl: bool = False
+) -> go.Figure:
+    """Equity curves of several runs, each rebased to 1.0 at its first mark (one SVG line per run
+    unless ``webgl``; at most ``max_points`` points each)."""
     fig = go.Figure()
     for run_id, eq in curves.items():
         e = eq.sort("ts")
         base = float(e["equity"][0])
-        e = plot_frame(e.select("ts", "equity"), "ts", max_points=5_000)
+        e = plot_frame(e.select("ts", "equity"), "ts", max_points=max_points)
         fig.add_trace(
-            go.Scattergl(x=_xs(e["ts"]), y=_ys(e["equity"] / base), mode="lines", name=run_id)
+            line_trace(webgl, x=_xs(e["ts"]), y=_ys(e["equity"] / base), mode="lines", name=run_id)
         )
     fig.update_xaxes(type="date")
     fig.update_layout(

@@ -6,6 +6,7 @@ Layout: ``<root>/<run_id>/tearsheet.html`` per run and ``<root>/index.html`` acr
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -16,6 +17,7 @@ from typing import Any
 
 import jinja2
 import plotly.graph_objects as go
+import plotly.io as pio
 import plotly.offline
 import polars as pl
 
@@ -38,8 +40,52 @@ def _plotlyjs() -> str:
     return plotly.offline.get_plotlyjs()
 
 
-def _div(fig: go.Figure) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+PLOT_CONFIG = {"responsive": True, "displaylogo": False}
+
+# Draws every figure of the page with one shared template and config: the figures' JSON sits in one
+# <script type="application/json"> block (no per-figure <script>, no per-figure template copy).
+_PLOT_SCRIPT = """(function () {
+  var P = JSON.parse(document.getElementById("plot-data").textContent);
+  Object.keys(P.figs).forEach(function (id) {
+    var f = P.figs[id];
+    f.layout.template = P.template;
+    Plotly.newPlot(id, f.data, f.layout, P.config);
+  });
+})();"""
+
+
+def _json_for_script(obj: Any) -> str:
+    """JSON safe inside ``<script>``: ``<``, ``>``, ``&`` escaped (they only occur in strings)."""
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class PlotBlock:
+    """Collects a page's figures: :meth:`add` returns the placeholder ``<div>``, :meth:`script`
+    the single data block + draw script (the plotly template is emitted once, not per figure)."""
+
+    def __init__(self, prefix: str = "fig") -> None:
+        self.prefix = prefix
+        self.figs: dict[str, dict[str, Any]] = {}
+        self.template: dict[str, Any] | None = None
+
+    def add(self, fig: go.Figure, css_class: str = "plot") -> str:
+        spec = json.loads(pio.to_json(fig, validate=False))  # numpy arrays -> base64 typed arrays
+        template = spec.setdefault("layout", {}).pop("template", None)
+        if self.template is None and template is not None:
+            self.template = template
+        div_id = f"{self.prefix}-{len(self.figs)}"
+        self.figs[div_id] = {"data": spec.get("data", []), "layout": spec["layout"]}
+        height = spec["layout"].get("height")
+        style = f' style="height:{int(height)}px"' if height else ""
+        return f'<div id="{div_id}" class="{css_class}"{style}></div>'
+
+    def script(self) -> str:
+        payload = {"figs": self.figs, "template": self.template or {}, "config": PLOT_CONFIG}
+        return (
+            f'<script type="application/json" id="plot-data">{_json_for_script(payload)}</script>\n'
+            f"<script>{_PLOT_SCRIPT}</script>"
+        )
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -58,6 +104,43 @@ def _none_if_nan(v: Any) -> Any:
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
+def rank_pairs(pairs: list[str], per_pair: dict[str, dict[str, Any]] | None) -> list[str]:
+    """``pairs`` ordered for plotting: largest ``|net realised PnL|`` first (closed round trips,
+    ``metrics_json.per_pair[pair].pnl``), ties broken by more round trips, then by ``pair_id``.
+    Pairs without closed trips rank last (PnL 0, 0 trips)."""
+    per_pair = per_pair or {}
+
+    def key(p: str) -> tuple[float, int, str]:
+        rec = per_pair.get(p) or {}
+        pnl = rec.get("pnl")
+        pnl = 0.0 if pnl is None or not math.isfinite(float(pnl)) else abs(float(pnl))
+        return (-pnl, -int(rec.get("trades") or 0), p)
+
+    return sorted(pairs, key=key)
+
+
+def _pair_rows(
+    pairs: list[str], per_pair: dict[str, dict[str, Any]], plotted: set[str]
+) -> list[dict[str, Any]]:
+    """One table row per pair (traded or with a spread), sorted by net PnL, best first."""
+    rows = []
+    for p in sorted(set(pairs) | set(per_pair)):
+        rec = per_pair.get(p) or {}
+        rows.append(
+            {
+                "pair": p,
+                "trades": int(rec.get("trades") or 0),
+                "pnl": _none_if_nan(rec.get("pnl")),
+                "commission": _none_if_nan(rec.get("commission")),
+                "slippage": _none_if_nan(rec.get("slippage_cost")),
+                "plotted": p in plotted,
+            }
+        )
+    return sorted(
+        rows, key=lambda r: (-(r["pnl"] if r["pnl"] is not None else -math.inf), r["pair"])
+    )
+
+
 def render_tearsheet(
     out_root: str | Path,
     run: dict[str, Any],
@@ -69,24 +152,45 @@ def render_tearsheet(
     spreads: dict[str, pl.DataFrame] | None = None,
     ou: dict[str, pl.DataFrame] | None = None,
     thresholds_in: str = "spread",
+    max_pair_plots: int = 8,
+    max_points: int = figures.MAX_POINTS,
+    webgl: bool = False,
 ) -> Path:
     """Write ``<out_root>/<run_id>/tearsheet.html`` and return its path.
 
     ``run`` is the ``backtest_runs`` row, ``row``/``full`` the ``backtest_metrics`` row and full
     metric dict of :func:`statarb.reporting.run_metrics.compute_run_metrics`; ``spreads``/``ou`` map
-    pair_id to that pair's ``spread_series`` rows (run window) and OU parameters.
+    pair_id to that pair's ``spread_series`` rows (run window) and OU parameters. Spread/z figures
+    are drawn for the first ``max_pair_plots`` pairs of :func:`rank_pairs` (``0`` = none, a
+    negative value = all); the per-pair, cost and round-trip tables cover every pair. Lines have at
+    most ``max_points`` points; ``webgl`` switches line traces to ``Scattergl``.
     """
     run_id = str(run["run_id"])
+    per_pair_full: dict[str, dict[str, Any]] = full.get("per_pair") or {}
+    with_spread = [p for p, sp in (spreads or {}).items() if sp.height]
+    ranked = rank_pairs(with_spread, per_pair_full)
+    chosen = ranked if max_pair_plots < 0 else ranked[:max_pair_plots]
+    plots = PlotBlock()
+    fig_equity = plots.add(
+        figures.equity_figure(equity, f"Equity {run_id}", max_points=max_points, webgl=webgl)
+    )
     spread_figs = []
-    for pair_id, sp in sorted((spreads or {}).items()):
-        if sp.height == 0:
-            continue
+    for pair_id in chosen:
         sig = None
         if signals is not None and signals.height:
             sig = signals.filter((pl.col("symbol_a") + "_" + pl.col("symbol_b")) == pair_id)
-        fig = figures.spread_figure(pair_id, sp, (ou or {}).get(pair_id), sig, thresholds_in)
-        spread_figs.append((pair_id, _div(fig)))
-    per_pair = {k: v.get("pnl") for k, v in (full.get("per_pair") or {}).items()}
+        fig = figures.spread_figure(
+            pair_id,
+            spreads[pair_id],  # type: ignore[index]
+            (ou or {}).get(pair_id),
+            sig,
+            thresholds_in,
+            max_points=max_points,
+            webgl=webgl,
+        )
+        spread_figs.append((pair_id, plots.add(fig, "plot pair-plot")))
+    pair_rows = _pair_rows(with_spread, per_pair_full, set(chosen))
+    per_pair = {r["pair"]: r["pnl"] for r in pair_rows if r["trades"]}
     costs = full.get("costs") or {}
     cost_vals = {"commissions": costs.get("commissions"), "slippage": costs.get("slippage")}
     trip_rows = (
@@ -94,6 +198,8 @@ def render_tearsheet(
         if trips is None
         else [{k: _none_if_nan(v) for k, v in r.items()} for r in trips.iter_rows(named=True)]
     )
+    fig_pairs = plots.add(figures.bar_figure(per_pair, "Realised PnL per pair (net of costs)"))
+    fig_costs = plots.add(figures.bar_figure(cost_vals, "Costs", color="#d62728"))
     html = (
         _env()
         .get_template("tearsheet.html.j2")
@@ -106,11 +212,16 @@ def render_tearsheet(
             full=full,
             months=MONTHS,
             monthly=figures.monthly_table(equity),
-            fig_equity=_div(figures.equity_figure(equity, f"Equity {run_id}")),
+            fig_equity=fig_equity,
             spread_figs=spread_figs,
-            fig_pairs=_div(figures.bar_figure(per_pair, "Realised PnL per pair (net of costs)")),
-            fig_costs=_div(figures.bar_figure(cost_vals, "Costs", color="#d62728")),
+            n_pairs=len(pair_rows),
+            n_spread_pairs=len(with_spread),
+            max_pair_plots=max_pair_plots,
+            pair_rows=pair_rows,
+            fig_pairs=fig_pairs,
+            fig_costs=fig_costs,
             trips=trip_rows,
+            plot_script=plots.script(),
         )
     )
     return _atomic_write(Path(out_root) / run_id / "tearsheet.html", html)
@@ -121,9 +232,11 @@ def render_index(
     runs: pl.DataFrame,
     metrics: pl.DataFrame,
     equity: dict[str, pl.DataFrame],
+    max_points: int = 2_000,
+    webgl: bool = False,
 ) -> Path:
     """Write ``<out_root>/index.html``: metrics table of every run (links to tearsheets that exist)
-    and the runs' equity curves overlaid (rebased to 1.0)."""
+    and the runs' equity curves overlaid (rebased to 1.0, at most ``max_points`` points each)."""
     root = Path(out_root)
     joined = runs.select(
         "run_id", *(c for c in ("strategy_name", "pair_id", "created_at") if c in runs.columns)
@@ -135,6 +248,8 @@ def render_index(
         r = {k: _none_if_nan(v) for k, v in r.items()}
         r["has_tearsheet"] = (root / str(r["run_id"]) / "tearsheet.html").exists()
         rows.append(r)
+    plots = PlotBlock()
+    fig_overlay = plots.add(figures.overlay_figure(equity, max_points=max_points, webgl=webgl))
     html = (
         _env()
         .get_template("index.html.j2")
@@ -143,7 +258,8 @@ def render_index(
             plotlyjs=_plotlyjs(),
             runs=rows,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            fig_overlay=_div(figures.overlay_figure(equity)),
+            fig_overlay=fig_overlay,
+            plot_script=plots.script(),
         )
     )
     return _atomic_write(root / "index.html", html)
