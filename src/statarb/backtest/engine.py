@@ -33,7 +33,8 @@ def run_numba(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
     T, P = inputs.shape
     cap = max(1024, (T * P) // 64)
     while True:
-        out = k.backtest_loop(
+        out = k.allocate_outputs(T, cap, 2 * cap)
+        ns, nf = k.backtest_loop(
             inputs.open_a,
             inputs.close_a,
             inputs.vol_a,
@@ -46,16 +47,15 @@ def run_numba(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
             notional,
             f,
             i,
-            cap,
-            2 * cap,
+            *out,
         )
-        ns, nf = out[0], out[1]
         if ns >= 0:
             break
         cap *= 4
-    s = [a[:ns] for a in out[2:9]]
-    fl = [a[:nf] for a in out[9:18]]
-    return RawResult(*s, *fl, out[18], out[19], out[20])
+    n_s, n_f = len(k.SIGNAL_BUFFERS), len(k.FILL_BUFFERS)
+    sig = [a[:ns] for a in out[:n_s]]
+    fills = [a[:nf] for a in out[n_s : n_s + n_f]]
+    return RawResult(*sig, *fills, *out[n_s + n_f :])
 
 
 def run_backtest(

@@ -40,6 +40,27 @@ def _round_half_even(x: float) -> float:
     return np.rint(x)
 
 
+SIGNAL_BUFFERS = (
+    ("s_t", np.int64), ("s_p", np.int64), ("s_dir", np.int64), ("s_size", np.float64),
+    ("s_beta", np.float64), ("s_z", np.float64), ("s_reason", np.int64),
+)  # fmt: skip
+FILL_BUFFERS = (
+    ("f_t", np.int64), ("f_p", np.int64), ("f_leg", np.int64), ("f_side", np.int64),
+    ("f_qty", np.float64), ("f_px", np.float64), ("f_comm", np.float64),
+    ("f_slip", np.float64), ("f_sig", np.int64),
+)  # fmt: skip
+EQUITY_BUFFERS = ("eq_cash", "eq_pv", "eq")
+
+
+def allocate_outputs(n_bars: int, sig_cap: int, fill_cap: int) -> list[np.ndarray]:
+    """Output buffers of :func:`backtest_loop`, in its argument order."""
+    return [
+        *(np.empty(sig_cap, dt) for _, dt in SIGNAL_BUFFERS),
+        *(np.empty(fill_cap, dt) for _, dt in FILL_BUFFERS),
+        *(np.empty(n_bars) for _ in EQUITY_BUFFERS),
+    ]
+
+
 @njit(cache=True)
 def backtest_loop(
     open_a,
@@ -54,15 +75,33 @@ def backtest_loop(
     notional,
     fparams,
     iparams,
-    sig_cap,
-    fill_cap,
+    s_t,
+    s_p,
+    s_dir,
+    s_size,
+    s_beta,
+    s_z,
+    s_reason,
+    f_t,
+    f_p,
+    f_leg,
+    f_side,
+    f_qty,
+    f_px,
+    f_comm,
+    f_slip,
+    f_sig,
+    eq_cash,
+    eq_pv,
+    eq,
 ):
-    """Run the event loop; return ``(n_sig, n_fill, sig arrays..., fill arrays..., equity arrays)``.
+    """Run the event loop writing into the caller's output buffers; return ``(n_sig, n_fill)``.
 
-    ``n_sig == -1`` (or ``n_fill == -1``) means the capacity was too small; call again with more.
-    Signal arrays: ``t, pair, direction (+1 long / -1 short / 0 flat), size, hedge_ratio, z,
-    reason``. Fill arrays: ``t, pair, leg (0 = A, 1 = B), side (+1 buy / -1 sell), qty, price,
-    commission, slippage_bps, signal index``.
+    ``(-1, -1)`` means a signal or fill buffer was too small; call again with larger ones.
+    Signal buffers: ``t, pair, direction (+1 long / -1 short / 0 flat), size, hedge_ratio, z,
+    reason``. Fill buffers: ``t, pair, leg (0 = A, 1 = B), side (+1 buy / -1 sell), qty, price,
+    commission, slippage_bps, signal index``. Equity buffers (length ``T``): ``cash,
+    positions_value, equity``. See :func:`allocate_outputs`.
     """
     T, P = open_a.shape
     entry_z = fparams[P_ENTRY]
@@ -93,25 +132,8 @@ def backtest_loop(
     o_tgt = np.zeros((P, 2))
     o_sig = np.zeros(P, np.int64)
 
-    s_t = np.empty(sig_cap, np.int64)
-    s_p = np.empty(sig_cap, np.int64)
-    s_dir = np.empty(sig_cap, np.int64)
-    s_size = np.empty(sig_cap)
-    s_beta = np.empty(sig_cap)
-    s_z = np.empty(sig_cap)
-    s_reason = np.empty(sig_cap, np.int64)
-    f_t = np.empty(fill_cap, np.int64)
-    f_p = np.empty(fill_cap, np.int64)
-    f_leg = np.empty(fill_cap, np.int64)
-    f_side = np.empty(fill_cap, np.int64)
-    f_qty = np.empty(fill_cap)
-    f_px = np.empty(fill_cap)
-    f_comm = np.empty(fill_cap)
-    f_slip = np.empty(fill_cap)
-    f_sig = np.empty(fill_cap, np.int64)
-    eq_cash = np.empty(T)
-    eq_pv = np.empty(T)
-    eq = np.empty(T)
+    sig_cap = s_t.shape[0]
+    fill_cap = f_t.shape[0]
     ns = 0
     nf = 0
 
@@ -160,29 +182,7 @@ def backtest_loop(
                 cash = cash - (side * gross + comm)
                 pos[p, leg] = pos[p, leg] + side * qty
                 if nf >= fill_cap:
-                    return (
-                        -1,
-                        -1,
-                        s_t,
-                        s_p,
-                        s_dir,
-                        s_size,
-                        s_beta,
-                        s_z,
-                        s_reason,
-                        f_t,
-                        f_p,
-                        f_leg,
-                        f_side,
-                        f_qty,
-                        f_px,
-                        f_comm,
-                        f_slip,
-                        f_sig,
-                        eq_cash,
-                        eq_pv,
-                        eq,
-                    )  # noqa: E501
+                    return -1, -1
                 f_t[nf] = t
                 f_p[nf] = p
                 f_leg[nf] = leg
@@ -281,29 +281,7 @@ def backtest_loop(
             if new == s:
                 continue
             if ns >= sig_cap:
-                return (
-                    -1,
-                    -1,
-                    s_t,
-                    s_p,
-                    s_dir,
-                    s_size,
-                    s_beta,
-                    s_z,
-                    s_reason,
-                    f_t,
-                    f_p,
-                    f_leg,
-                    f_side,
-                    f_qty,
-                    f_px,
-                    f_comm,
-                    f_slip,
-                    f_sig,
-                    eq_cash,
-                    eq_pv,
-                    eq,
-                )  # noqa: E501
+                return -1, -1
             if new == 0:
                 tgt_a = 0.0
                 tgt_b = 0.0
@@ -331,26 +309,4 @@ def backtest_loop(
             ns += 1
             state[p] = new
 
-    return (
-        ns,
-        nf,
-        s_t,
-        s_p,
-        s_dir,
-        s_size,
-        s_beta,
-        s_z,
-        s_reason,
-        f_t,
-        f_p,
-        f_leg,
-        f_side,
-        f_qty,
-        f_px,
-        f_comm,
-        f_slip,
-        f_sig,
-        eq_cash,
-        eq_pv,
-        eq,
-    )
+    return ns, nf
