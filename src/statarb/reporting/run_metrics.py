@@ -10,21 +10,10 @@ from typing import Any
 import polars as pl
 
 from statarb.reporting import attribution, metrics, trades
+from statarb.storage.schema import get_table
 
-METRICS_COLUMNS = (
-    "run_id",
-    "sharpe_annual",
-    "sortino_annual",
-    "calmar",
-    "max_drawdown",
-    "total_return",
-    "num_trades",
-    "win_rate",
-    "alpha",
-    "beta",
-    "metrics_json",
-    "computed_at",
-)
+# exactly the spec §4.3 columns, in table order
+METRICS_COLUMNS = tuple(c.name for c in get_table("backtest_metrics").columns)
 
 
 def _clean(value: Any) -> Any:
