@@ -37,7 +37,7 @@ from statarb.storage.errors import StorageError
 from statarb.storage.parquet_schemas import Layout, get_layout
 
 MAX_EXAMPLES = 5
-_ROW = "__row_nr"
+ROW_NR = _ROW = "__row_nr"
 PAIR_ID_PATTERN = r"^[A-Z0-9][A-Z0-9._\-]*$"
 
 
@@ -216,11 +216,14 @@ def has_duplicate_key(df: pl.DataFrame, key: list[str] | tuple[str, ...]) -> boo
 
 
 def duplicate_violation(df: pl.DataFrame, lay: Layout) -> Violation | None:
-    """The 'duplicate key within the write' violation of ``df`` (row numbers of ``df``), if any."""
+    """The 'duplicate key within the write' violation of ``df``, if any.
+
+    Rows are numbered by the ``__row_nr`` column when ``df`` carries one (a subset or reordering
+    of the written frame), else by position in ``df``.
+    """
     dup = pl.struct(list(lay.key)).is_duplicated()
-    return _check(
-        df.with_row_index(_ROW), lay, ", ".join(lay.key), "duplicate key within the write", dup, []
-    )
+    indexed = df if _ROW in df.columns else df.with_row_index(_ROW)
+    return _check(indexed, lay, ", ".join(lay.key), "duplicate key within the write", dup, [])
 
 
 def _values(df: pl.DataFrame, lay: Layout, check_duplicates: bool = True) -> list[Violation]:

@@ -44,6 +44,7 @@ import polars as pl
 
 from statarb.storage.errors import StorageError
 from statarb.storage.frame_checks import (
+    ROW_NR,
     FrameValidationError,
     Violation,
     duplicate_violation,
@@ -60,7 +61,6 @@ from statarb.storage.parquet_schemas import (
 )
 
 DATA_FILE = "data.parquet"
-ROW_NR = "__row_nr"
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 TimeBound = dt.datetime | dt.date | str
 
@@ -449,13 +449,11 @@ def _order(
 
 
 def _duplicate(sorted_data: pl.DataFrame, lay: Layout, src_cols: list[str]) -> Violation:
-    """The duplicate-key violation, with row numbers of the written frame (``_ROW``)."""
-    frame = sorted_data.sort(ROW_NR).drop(
-        [ROW_NR, *[c for c in ("date",) if c in sorted_data.columns]]
-    )
-    if src_cols:  # the key is unique per source: report one source's duplicates at a time
-        for _, part in frame.partition_by(src_cols, as_dict=True, maintain_order=True).items():
-            v = duplicate_violation(part.drop(src_cols), lay)
+    """The duplicate-key violation, with row numbers of the written frame (``ROW_NR``)."""
+    frame = sorted_data.sort(ROW_NR)
+    if src_cols:  # the key is unique per source: report the first source with duplicates
+        for _, part in sorted(frame.partition_by(src_cols, as_dict=True).items()):
+            v = duplicate_violation(part, lay)
             if v is not None:
                 return v
     v = duplicate_violation(frame, lay)
