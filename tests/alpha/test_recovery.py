@@ -44,6 +44,16 @@ def test_window_starts_match_brute_force() -> None:
         assert start == (known[-25] if len(known) >= 25 else None)
 
 
+def test_window_starts_without_full_windows() -> None:
+    coint = pl.DataFrame({"test_ts": [_ts(5), _ts(9)]}, schema={"test_ts": rc.UTC_US})
+    empty = pl.Series([], dtype=rc.UTC_US)
+    assert rc.window_starts(coint, empty, 3)["window_start"].null_count() == 2
+    few = pl.Series([_ts(m) for m in range(4)], dtype=rc.UTC_US)
+    assert rc.window_starts(coint, few, 5)["window_start"].null_count() == 2
+    with pytest.raises(ValueError, match="window_bars"):
+        rc.window_starts(coint, few, 0)
+
+
 def _toy_results() -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
     """3 pairs (constant, break at minute 300, none), a test every 20 minutes, random flags."""
     rng = np.random.default_rng(11)

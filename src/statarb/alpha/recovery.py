@@ -127,7 +127,9 @@ def window_starts(
     end = np.searchsorted(t_us + step, test_us, side="right")  # bars known at T: [0, end)
     first = end - window_bars
     full = first >= 0
-    start = np.where(full, t_us[np.clip(first, 0, max(len(t_us) - 1, 0))], 0)
+    if not full.any():  # also covers an empty timeline
+        return coint.with_columns(pl.lit(None, dtype=UTC_US).alias("window_start"))
+    start = np.where(full, t_us[np.clip(first, 0, len(t_us) - 1)], 0)
     ws = pl.Series("window_start", start, dtype=pl.Int64).cast(UTC_US)
     return coint.with_columns(
         pl.when(pl.Series(full)).then(ws).otherwise(None).alias("window_start")
