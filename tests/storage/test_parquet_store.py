@@ -110,9 +110,9 @@ def test_write_killed_midway_leaves_each_partition_old_or_new(tmp_path, monkeypa
 
     real_tmp_writer, calls = ps._write_tmp, []
 
-    def dying_writer(tmp, df, lay, *args):
+    def dying_writer(tmp, df, lay):
         calls.append(tmp)
-        real_tmp_writer(tmp, df, lay, *args)  # the tmp file is fully on disk ...
+        real_tmp_writer(tmp, df, lay)  # the tmp file is fully on disk ...
         if len(calls) > fail_after:
             raise OSError("disk died")  # ... and we die before os.replace
 
@@ -129,23 +129,27 @@ def test_write_killed_midway_leaves_each_partition_old_or_new(tmp_path, monkeypa
         else:
             assert_frame_equal(pl.read_parquet(tmp_path / name), expected_after[name])
             states.append("new")
-    assert states == ["new"] * fail_after + ["old"] * (len(states) - fail_after)
+    # partitions are staged (tmp files) before any is moved in: dying while staging changes
+    # nothing (a failure while moving is covered in test_parquet_write_paths)
+    assert states == ["old"] * len(states)
+    dirs = {p for p in tmp_path.rglob("*") if p.is_dir()}
+    assert dirs == {(tmp_path / k).parent for k in before} | {tmp_path / "source=SYN"}
 
 
-def test_failure_after_n_partitions_via_partition_writer(tmp_path, monkeypatch):
-    real, n = ps._write_partition_file, []
+def test_failure_while_staging_the_third_partition_writes_nothing(tmp_path, monkeypatch):
+    real, n = ps._write_tmp, []
 
-    def writer(path, df, lay, *args):
+    def writer(tmp, df, lay):
         if len(n) == 2:
             raise RuntimeError("killed")
-        n.append(path)
-        real(path, df, lay, *args)
+        n.append(tmp)
+        real(tmp, df, lay)
 
-    monkeypatch.setattr(ps, "_write_partition_file", writer)
+    monkeypatch.setattr(ps, "_write_tmp", writer)
     with pytest.raises(RuntimeError, match="killed"):
         write_partitions(make_bars(n=12, step=dt.timedelta(hours=8)), tmp_path, "bars", source="S")
-    assert partition_files(tmp_path, "bars") == n  # exactly the completed partitions exist
-    assert scan_store(tmp_path, "bars").collect()["date"].n_unique() == 2
+    assert len(n) == 2 and not any(t.exists() for t in n)
+    assert list(tmp_path.rglob("*")) == []  # no file, no empty partition folder
 
 
 def test_stray_tmp_file_from_hard_kill_is_ignored(tmp_path):

@@ -1,4 +1,4 @@
-"""write_partitions fast paths: input order, duplicate keys, several sources, fsync, commit thread.
+"""write_partitions fast paths: input order, duplicate keys, several sources, durability, failures.
 
 The reference for the stored content is plain Polars: partition by UTC date, sort by key.
 """
@@ -86,18 +86,30 @@ def test_several_sources_in_one_frame(tmp_path):
     assert f"row {both.height} (" in info.value.violations[0].examples
 
 
-@pytest.mark.parametrize("fsync", [True, False])
-def test_fsync_switch(tmp_path, monkeypatch, fsync):
-    calls = []
-    real = os.fsync
-    monkeypatch.setattr(ps.os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+@pytest.mark.parametrize(("fsync", "syncfs"), [(True, True), (True, False), (False, True)])
+def test_durability_flushes(tmp_path, monkeypatch, fsync, syncfs):
+    """syncfs: 2 flushes per write (data, then names); else 1 fsync per file and per folder."""
+    if syncfs and ps._SYNCFS is None:
+        pytest.skip("no syncfs on this platform")
+    fsyncs, syncfss = [], []
+    real_fsync, real_syncfs = os.fsync, ps._SYNCFS
+    monkeypatch.setattr(ps.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    if syncfs:
+        monkeypatch.setattr(ps, "_SYNCFS", lambda fd: (syncfss.append(fd), real_syncfs(fd))[1])
+    else:
+        monkeypatch.setattr(ps, "_SYNCFS", None)
     files = write_partitions(_bars(), tmp_path, "bars", source="SYN", fsync=fsync)
-    assert len(calls) == (2 * len(files) if fsync else 0)  # file + folder per partition
+    if not fsync:
+        assert fsyncs == syncfss == []
+    elif syncfs:
+        assert len(syncfss) == 2 and fsyncs == []
+    else:  # files, their folders, and the parents of the folders created (root, source=SYN)
+        assert len(fsyncs) == 2 * len(files) + 2 and syncfss == []
     for name, want in _reference(_bars()).items():
         assert_frame_equal(_stored(tmp_path)[name], want)
 
 
-def test_failed_commit_on_the_commit_thread_stops_later_partitions(tmp_path, monkeypatch):
+def test_failed_move_leaves_first_partitions_new_and_the_rest_old(tmp_path, monkeypatch):
     old = _bars()
     write_partitions(old, tmp_path, "bars", source="SYN")
     before = {f: f.read_bytes() for f in partition_files(tmp_path, "bars")}

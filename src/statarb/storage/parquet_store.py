@@ -9,19 +9,21 @@ Writes (:func:`write_partitions`) validate the frame once (:mod:`.frame_checks`:
 frame as given, the duplicate-key rule on the sorted rows), order it by (partition, layout sort
 order) -- no sort at all when it already is, one stable sort on the partition columns when it is
 sorted by key -- and write each partition's contiguous slice. Each partition file is replaced
-atomically: the new content is written to ``data.parquet.tmp-<uuid>`` in the same folder,
-fsynced, and moved onto ``data.parquet`` with ``os.replace`` (atomic on POSIX and Windows within
-one file system); the folder is fsynced after. The fsyncs and the replace of partition *k* run
-on one background thread while partition *k+1* is encoded; partitions are still replaced in
-order, and the call returns only after every replace is durable (``fsync=False`` skips the
-fsyncs: still atomic, not durable across a power loss). A failure midway leaves every partition
-either entirely old or entirely new; temporary files are removed and, should a hard kill leave
-one behind, it never matches the reader's ``data.parquet`` name. ``mode="merge"`` (default)
-unions the new rows with the partition's existing rows (read back only when the partition file
-exists), new rows winning on the key, so re-running a write never duplicates a key and writing
-symbols in several batches loses nothing; ``mode="replace"`` makes the partition hold exactly
-the new rows (partitions the write does not touch are left alone). Concurrent writers to the
-same partition are not coordinated: one writer per dataset at a time.
+atomically (:class:`_PartitionWriter`): every new content is first written to
+``data.parquet.tmp-<uuid>`` in its partition folder; then all of them are made durable (one
+``syncfs`` of the file system on Linux, else an fsync per file), moved onto ``data.parquet`` in
+partition order with ``os.replace`` (atomic on POSIX and Windows within one file system), and
+the folder entries made durable (``syncfs`` again, else an fsync per folder). ``fsync=False``
+skips the flushes (still atomic, not durable across a power loss). A failure while writing the
+temporary files changes nothing; a failure while moving them leaves the first partitions new and
+the others old; either way every partition is entirely old or entirely new, temporary files are
+removed and, should a hard kill leave one behind, it never matches the reader's
+``data.parquet`` name. ``mode="merge"`` (default) unions the new rows with the partition's
+existing rows (read back only when the partition file exists), new rows winning on the key, so
+re-running a write never duplicates a key and writing symbols in several batches loses nothing;
+``mode="replace"`` makes the partition hold exactly the new rows (partitions the write does not
+touch are left alone). Concurrent writers to the same partition are not coordinated: one writer
+per dataset at a time.
 
 Reads (:func:`scan_store`) resolve the needed partition files from directory names alone
 (:func:`partition_files`), check each file's schema version, and hand only those files to
@@ -31,12 +33,14 @@ Reads (:func:`scan_store`) resolve the needed partition files from directory nam
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import os
 import re
+import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -275,7 +279,7 @@ on price data at about half the encode time (benchmarks/bench_ingest.py)."""
 
 
 def _write_tmp(tmp: Path, df: pl.DataFrame, lay: Layout) -> None:
-    """Write ``df`` to ``tmp`` with the statarb metadata (not yet fsynced: see :func:`_commit`)."""
+    """Write ``df`` to ``tmp`` with the statarb metadata (not yet durable: see :class:`_PartitionWriter`)."""
     meta = {META_SCHEMA_VERSION: str(SCHEMA_VERSION), META_LAYOUT: lay.name}
     with open(tmp, "wb") as fh:
         df.write_parquet(
@@ -303,87 +307,92 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def _commit(tmp: Path, path: Path, fsync: bool) -> None:
-    """fsync ``tmp``, move it onto ``path`` (``os.replace``: atomic), fsync the folder."""
+def _load_syncfs() -> Callable[[int], int] | None:
+    """Linux ``syncfs(fd)`` from the C library, or ``None`` where it does not exist."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        if fsync:
-            _fsync_path(tmp)
-        os.replace(tmp, path)
-        if fsync:
-            _fsync_path(path.parent, directory=True)
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _syncfs(path: Path) -> None:
+    """Write back every dirty page and inode of the file system holding ``path`` and wait."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:  # type: ignore[misc]
+            err = ctypes.get_errno()
+            raise OSError(err, f"syncfs({path}): {os.strerror(err)}")
     finally:
-        tmp.unlink(missing_ok=True)
+        os.close(fd)
 
 
-class _Committer:
-    """Commits finished tmp files (:func:`_commit`) in write order.
+class _PartitionWriter:
+    """Replaces partition files atomically and durably, in two phases.
 
-    With ``fsync`` the commits run on one background thread, so waiting for the disk overlaps
-    with encoding the next partition; :meth:`close` waits for all of them. After a failed commit
-    no later partition is committed (their tmp files are removed) and :meth:`close` re-raises.
-    Without ``fsync`` there is nothing to wait for and commits run inline.
+    :meth:`stage` writes each new content to ``data.parquet.tmp-<uuid>`` beside its partition
+    file. :meth:`commit` makes all staged files durable (one ``syncfs`` per file system on
+    Linux, else one ``fsync`` per file), moves each onto its ``data.parquet`` with ``os.replace``
+    in staging order, and makes the new directory entries durable (``syncfs`` again, else one
+    ``fsync`` per folder): two disk flushes per write instead of two per partition.
+    :meth:`abort` removes the temporary files not moved yet and the folders this writer created
+    that are left empty. A failure while staging therefore changes nothing; a failure while
+    moving leaves the first partitions new and the rest old, each file whole.
     """
 
     def __init__(self, fsync: bool) -> None:
         self._fsync = fsync
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="statarb-commit") if fsync else None
-        self._futures: list[Future[None]] = []
-        self._failed = False
+        self._staged: list[tuple[Path, Path]] = []
+        self._moved = 0
+        self._created: list[Path] = []
 
-    def submit(self, tmp: Path, path: Path) -> None:
-        if self._pool is None:
-            _commit(tmp, path, self._fsync)
-            return
-        for fut in self._futures:  # surface an earlier failure before writing more
-            if fut.done() and fut.exception() is not None:
-                tmp.unlink(missing_ok=True)
-                raise fut.exception()  # type: ignore[misc]
-        self._futures.append(self._pool.submit(self._run, tmp, path))
-
-    def _run(self, tmp: Path, path: Path) -> None:
-        if self._failed:
-            tmp.unlink(missing_ok=True)
-            return
-        try:
-            _commit(tmp, path, self._fsync)
-        except BaseException:
-            self._failed = True
-            raise
-
-    def close(self, raise_errors: bool = True) -> None:
-        """Wait for every submitted commit; re-raise the first failure if ``raise_errors``."""
-        if self._pool is None:
-            return
-        self._pool.shutdown(wait=True)
-        for fut in self._futures:
-            if raise_errors and fut.exception() is not None:
-                raise fut.exception()  # type: ignore[misc]
-
-
-def _write_partition_file(
-    path: Path,
-    df: pl.DataFrame,
-    lay: Layout,
-    fsync: bool = True,
-    committer: _Committer | None = None,
-) -> None:
-    """Atomically make ``path`` hold ``df``: tmp file in the same folder, fsync, ``os.replace``.
-
-    With a ``committer`` the commit may finish later (:meth:`_Committer.close` waits for it).
-    With ``fsync=False`` the replace is still atomic for readers and against a crash of this
-    process, but not durable across a power loss or kernel crash.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
+    def stage(self, path: Path, df: pl.DataFrame, lay: Layout) -> None:
+        new_dirs = []
+        folder = path.parent
+        while not folder.exists():
+            new_dirs.append(folder)
+            folder = folder.parent
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._created += new_dirs
+        tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+        self._staged.append((tmp, path))
         _write_tmp(tmp, df, lay)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if committer is None:
-        _commit(tmp, path, fsync)
-    else:
-        committer.submit(tmp, path)
+
+    def _flush(self, paths: list[Path], directories: bool) -> None:
+        if _SYNCFS is not None:
+            devices = {}
+            for p in paths:
+                devices.setdefault(os.stat(p).st_dev, p)
+            for p in devices.values():
+                _syncfs(p)
+        else:
+            for p in paths:
+                _fsync_path(p, directory=directories)
+
+    def commit(self) -> None:
+        if self._fsync and self._staged:
+            self._flush([tmp for tmp, _ in self._staged], directories=False)
+        for tmp, path in self._staged:
+            os.replace(tmp, path)
+            self._moved += 1
+        if self._fsync and self._staged:
+            folders = {path.parent for _, path in self._staged}
+            folders |= {d.parent for d in self._created}
+            self._flush(sorted(folders), directories=True)
+
+    def abort(self) -> None:
+        for tmp, _ in self._staged[self._moved :]:
+            tmp.unlink(missing_ok=True)
+        for folder in sorted(self._created, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty (a partition was moved in)
+                folder.rmdir()
 
 
 def _source_values(df: pl.DataFrame, lay: Layout, source: str | None) -> list[str]:
@@ -475,7 +484,7 @@ def write_partitions(
     ``source`` names the ``source=`` partition of bars/ticks (or the frame carries a ``source``
     column). ``mode="merge"`` unions with each partition's existing rows, new rows winning on the
     key; ``mode="replace"`` replaces each touched partition's content. ``fsync=False`` skips the
-    file and folder fsyncs (replacement stays atomic, but is not durable across a power loss).
+    disk flushes (replacement stays atomic, but is not durable across a power loss).
     Returns the written partition files in write order. See the module docstring for the
     atomicity guarantees.
 
@@ -509,7 +518,7 @@ def write_partitions(
     data = _order(data.with_row_index(ROW_NR), lay, part_cols, src_cols)
     prefix = [f"source={sources[0]}"] if sources and src is None else []
     written: list[Path] = []
-    committer = _Committer(fsync)
+    writer = _PartitionWriter(fsync)
     try:
         for values, part in _slices(data, part_cols):
             folder = Path(root).joinpath(
@@ -519,12 +528,12 @@ def write_partitions(
             new = part.select(schema_cols)
             if mode == "merge" and path.is_file():
                 new = _merge(_read_partition(path, lay), new, lay)
-            _write_partition_file(path, new, lay, fsync, committer)
+            writer.stage(path, new, lay)
             written.append(path)
+        writer.commit()
     except BaseException:
-        committer.close(raise_errors=False)  # partitions handed over before the failure stay new
+        writer.abort()
         raise
-    committer.close()
     return written
 
 
