@@ -1,7 +1,8 @@
 """Headless Chromium helper for the HTML tests: DevTools protocol over ``--remote-debugging-pipe``.
 
 Opens a page, waits for its load event, collects console errors / uncaught exceptions / error log
-entries, and returns a PNG screenshot decoded to an ``(H, W, C)`` uint8 array.
+entries, times the load, counts the drawn plotly figures, and returns a PNG screenshot (raw bytes
+and decoded to an ``(H, W, C)`` uint8 array).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -148,13 +150,40 @@ def _errors(events: list[dict]) -> list[str]:
     return out
 
 
+# plotly figures whose SVG (or WebGL canvas) has been drawn: plotly adds .main-svg on newPlot
+_DRAWN = (
+    "Array.from(document.querySelectorAll('.js-plotly-plot')).filter("
+    "d => d.querySelector('.main-svg') && d._fullData && d._fullData.length > 0).length"
+)
+
+
+class PageResult(NamedTuple):
+    """What :func:`open_pages` saw on one page."""
+
+    errors: list[str]
+    """Uncaught exceptions, ``console.error``/``assert`` calls, error-level log entries."""
+    pixels: np.ndarray
+    """Screenshot of the viewport, ``(H, W, C)`` uint8."""
+    load_s: float
+    """Seconds from ``Page.navigate`` to ``Page.loadEventFired`` (inline scripts included)."""
+    plots: int
+    """Plotly figures drawn (with at least one trace) when the screenshot was taken."""
+    png: bytes
+    """The screenshot as PNG bytes (to save and look at)."""
+
+
 def open_pages(
-    paths: list[Path], width: int = 1200, height: int = 1600, settle_s: float = 0.5
-) -> list[tuple[list[str], np.ndarray]]:
-    """Load each path in one headless Chromium; per page return ``(errors, pixels (H, W, C))``.
+    paths: list[Path],
+    width: int = 1200,
+    height: int = 1600,
+    settle_s: float = 0.5,
+    timeout_s: float = 60.0,
+) -> list[PageResult]:
+    """Load each path in one headless Chromium and return a :class:`PageResult` per page.
 
     ``errors`` lists uncaught exceptions, ``console.error``/``assert`` calls and error-level log
-    entries (e.g. a failed network request) seen while the page loaded.
+    entries (e.g. a failed network request or a lost WebGL context) seen while the page loaded.
+    Raises ``TimeoutError`` when a page's load event does not fire within ``timeout_s``.
     """
     exe = chromium_or_skip()
     results = []
@@ -174,12 +203,25 @@ def open_pages(
             )
             for path in paths:
                 cdp.events.clear()
+                t0 = time.monotonic()
                 cdp.send("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=sess)
-                cdp.wait_event("Page.loadEventFired")
+                cdp.wait_event("Page.loadEventFired", timeout=timeout_s)
+                load_s = time.monotonic() - t0
                 time.sleep(settle_s)
                 shot = cdp.send("Page.captureScreenshot", {"format": "png"}, session=sess)
-                cdp.send("Runtime.evaluate", {"expression": "1"}, session=sess)  # flush events
-                results.append((_errors(cdp.events), decode_png(base64.b64decode(shot["data"]))))
+                drawn = cdp.send(
+                    "Runtime.evaluate", {"expression": _DRAWN, "returnByValue": True}, session=sess
+                )  # also flushes pending console events
+                png = base64.b64decode(shot["data"])
+                results.append(
+                    PageResult(
+                        _errors(cdp.events),
+                        decode_png(png),
+                        load_s,
+                        int(drawn.get("result", {}).get("value") or 0),
+                        png,
+                    )
+                )
         finally:
             cdp.close()
     return results

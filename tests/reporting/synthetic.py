@@ -110,3 +110,148 @@ def make_synthetic_run() -> dict[str, pl.DataFrame]:
         "strat": strat,
         "mkt": mkt,
     }
+
+
+def make_many_pair_run(
+    n_pairs: int = 60, n_bars: int = 20_000, seed: int = 11
+) -> dict[str, object]:
+    """A run with ``n_pairs`` traded pairs over ``n_bars`` one-minute bars (390 a session).
+
+    Pair ``i`` (``Pnnn_Qnnn``) trades ``1 + i % 4`` round trips; in trip ``j`` it buys 100 A @ 10
+    and sells 100 B @ 20, then sells 100 A @ ``10 + d`` and buys 100 B @ 20, so that trip's PnL is
+    ``100 d - 4 * 0.25`` (four fills at 0.25 commission). Every pair has an AR(1) spread and z on
+    every bar and one OU parameter row per session. Keys: ``runs, equity, signals, fills,
+    bars_adjusted`` (4 symbols, for the attribution) and ``spreads``/``ou`` (pair_id -> frame).
+    """
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    ts = minute_grid(days=-(-n_bars // 390), bars_per_day=390)[:n_bars]
+    tcol = pl.Series("ts", ts).cast(pl.Datetime("us", "UTC"))
+    strat = rng.normal(1e-6, 2e-4, n_bars)
+    strat[0] = 0.0
+    equity = pl.DataFrame(
+        {
+            "run_id": "bt_many_001",
+            "ts": tcol,
+            "equity": 1e6 * np.cumprod(1 + strat),
+            "cash": 1e6,
+            "positions_value": 1e5,
+        }
+    )
+    mkt = rng.normal(0.0, 1e-3, n_bars)
+    bars = pl.concat(
+        pl.DataFrame(
+            {
+                "symbol": s,
+                "datetime": tcol,
+                "open": c,
+                "high": c,
+                "low": c,
+                "close": c,
+                "volume": 1000.0,
+                "adj_factor": 1.0,
+                "outlier_flag": np.zeros(n_bars, dtype=np.int8),
+            }
+        )
+        for s, c in (
+            (s, 100 * np.cumprod(1 + 0.8 * mkt + rng.normal(0, 5e-4, n_bars)))
+            for s in ("AAA", "BBB", "CCC", "DDD")
+        )
+    )
+    sig_rows: list[dict] = []
+    fill_rows: list[dict] = []
+    spreads: dict[str, pl.DataFrame] = {}
+    ou: dict[str, pl.DataFrame] = {}
+    sessions = list(range(0, n_bars, 390))
+    for i in range(n_pairs):
+        a, b = f"P{i:03d}", f"Q{i:03d}"
+        pair = f"{a}_{b}"
+        x = lfilter([1.0], [1.0, -0.97], rng.normal(0, 0.05, n_bars))
+        spreads[pair] = pl.DataFrame(
+            {"pair_id": pair, "datetime": tcol, "spread": x, "beta": 1.0, "z_score": x / 0.2}
+        )
+        ou[pair] = pl.DataFrame(
+            {
+                "pair_id": pair,
+                "window_end": tcol.gather(sessions),
+                "theta": 0.03,
+                "mu": 0.0,
+                "sigma": 0.05,
+                "entry_upper": 0.4,
+                "entry_lower": -0.4,
+                "exit_threshold": 0.0,
+            }
+        )
+        n_trips = 1 + i % 4
+        starts = np.sort(rng.choice(np.arange(10, n_bars - 200, 150), n_trips, replace=False))
+        for k in starts:
+            d = float(rng.normal(0, 1))
+            for leg, (kk, direction, pa) in enumerate(
+                ((k, "long_spread", 10.0), (k + 100, "flat", 10.0 + d))
+            ):
+                sid = len(sig_rows) + 1
+                sig_rows.append(
+                    {
+                        "id": sid,
+                        "signal_ts": ts[kk],
+                        "direction": direction,
+                        "symbol_a": a,
+                        "symbol_b": b,
+                    }
+                )
+                for sym, side, px in (
+                    (a, "buy" if leg == 0 else "sell", pa),
+                    (b, "sell" if leg == 0 else "buy", 20.0),
+                ):
+                    fill_rows.append(
+                        {
+                            "id": len(fill_rows) + 1,
+                            "signal_id": sid,
+                            "fill_ts": ts[kk + 1],
+                            "symbol": sym,
+                            "side": side,
+                            "quantity": 100.0,
+                            "price": px,
+                            "commission": 0.25,
+                            "slippage_bps": 1.0,
+                        }
+                    )
+    utc = pl.Datetime("us", "UTC")
+    signals = (
+        pl.DataFrame(sig_rows)
+        .with_columns(
+            run_id=pl.lit("bt_many_001"),
+            hedge_ratio=pl.lit(1.0),
+            size=pl.lit(100.0),
+            metadata_json=pl.lit("{}"),
+            signal_ts=pl.col("signal_ts").cast(utc),
+        )
+        .sort("signal_ts", "id")
+    )
+    fills = (
+        pl.DataFrame(fill_rows)
+        .with_columns(run_id=pl.lit("bt_many_001"), fill_ts=pl.col("fill_ts").cast(utc))
+        .sort("fill_ts", "id")
+    )
+    runs = pl.DataFrame(
+        {
+            "run_id": ["bt_many_001"],
+            "strategy_name": ["ou_bands"],
+            "pair_id": [None],
+            "start_ts": [ts[0]],
+            "end_ts": [ts[-1]],
+            "config_json": ['{"capital": 1000000}'],
+            "created_at": [ts[-1]],
+        },
+        schema_overrides={"pair_id": pl.String},
+    ).with_columns(pl.col("start_ts", "end_ts", "created_at").cast(utc))
+    return {
+        "runs": runs,
+        "equity": equity,
+        "signals": signals,
+        "fills": fills,
+        "bars_adjusted": bars,
+        "spreads": spreads,
+        "ou": ou,
+    }

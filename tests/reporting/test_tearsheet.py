@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -11,6 +12,10 @@ import pytest
 
 from statarb.reporting import figures, tearsheet
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
+from tests.reporting.synthetic import make_many_pair_run
+
+MANY_PAIRS, MANY_BARS, MAX_PAIR_PLOTS = 60, 20_000, 8
+PAGE_MB_BOUND = 8.0  # plotly.js inline (4.8 MB) + 11 figures of <= 4 000 points a line
 
 
 def _spread_for(run: dict, pair_id: str) -> pl.DataFrame:
@@ -112,19 +117,23 @@ def test_render_is_self_contained(synthetic_run, tmp_path):
     assert 'href="bt_test_001/tearsheet.html"' in ih and "Equity (rebased to 1.0)" in ih
 
 
-@pytest.mark.browser  # ~12 s: Chromium parses the inlined 4.8 MB plotly.js once per page
-def test_pages_render_in_headless_chromium(synthetic_run, tmp_path):
+@pytest.mark.browser  # ~15 s: one Chromium, 4 pages (each parses the inlined 4.8 MB plotly.js)
+def test_pages_render_in_headless_chromium(synthetic_run, many_pair_page, tmp_path):
     from tests.reporting.browser import open_pages
 
     page, index, _ = render(synthetic_run, tmp_path)
+    many, _ = many_pair_page
     bad = tmp_path / "bad.html"  # the harness must see errors and blank pages
     bad.write_text("<html><body><script>console.error('boom'); missingFn();</script></body></html>")
-    *results, (bad_errors, bad_px) = open_pages([page, index, bad])
-    assert any("boom" in e for e in bad_errors) and any("missingFn" in e for e in bad_errors)
-    assert bad_px[..., :3].astype(float).std() < 1
-    for path, (errors, px) in zip((page, index), results, strict=True):
-        assert errors == [], f"{path.name}: browser console errors {errors}"
-        rgb = px[..., :3].astype(float)
+    *results, bad_res = open_pages([page, index, many, bad], timeout_s=30)
+    assert any("boom" in e for e in bad_res.errors)
+    assert any("missingFn" in e for e in bad_res.errors)
+    assert bad_res.pixels[..., :3].astype(float).std() < 1 and bad_res.plots == 0
+    # figures drawn: 2-pair page = equity + 2 spreads + 2 bars; index = overlay; 60 pairs: 1 + 8 + 2
+    for path, res, n_plots in zip((page, index, many), results, (5, 1, 11), strict=True):
+        assert res.errors == [], f"{path.name}: browser console errors {res.errors}"
+        assert res.plots == n_plots, f"{path}: {res.plots} figures drawn, expected {n_plots}"
+        rgb = res.pixels[..., :3].astype(float)
         assert rgb.std() > 5, f"{path.name}: screenshot looks blank (pixel std {rgb.std():.2f})"
         # plotted traces: a noticeable share of non-white, non-grey (coloured) pixels
         colour = (rgb.max(axis=2) - rgb.min(axis=2)) > 60
@@ -168,3 +177,140 @@ def test_step_points_reproduce_series():
     x, v = figures.step_points(t, y)
     assert x.tolist() == [1, 3, 5, 6]
     np.testing.assert_array_equal(v, [1.0, 2.0, np.nan, np.nan])
+
+
+@pytest.fixture(scope="module")
+def many_pair_page(tmp_path_factory) -> tuple:
+    """The tearsheet of a 60-pair x 20 000-bar run (top 8 pairs plotted) and its inputs."""
+    run = make_many_pair_run(MANY_PAIRS, MANY_BARS)
+    res = compute_run_metrics(
+        "bt_many_001", run["equity"], run["fills"], run["signals"], run["bars_adjusted"]
+    )
+    page = tearsheet.render_tearsheet(
+        tmp_path_factory.mktemp("many"),
+        run["runs"].row(0, named=True),
+        res["row"],
+        res["full"],
+        run["equity"],
+        run["signals"],
+        res["trips"],
+        spreads=run["spreads"],
+        ou=run["ou"],
+        max_pair_plots=MAX_PAIR_PLOTS,
+    )
+    return page, run
+
+
+def _plot_data(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="plot-data">(.*?)</script>', html, re.S)
+    assert m, "no plot-data block"
+    return json.loads(m.group(1))
+
+
+def _n_values(arr) -> int:
+    """Length of a plotly JSON array: a list or a base64 typed array ``{dtype, bdata}``."""
+    if isinstance(arr, dict):
+        return len(base64.b64decode(arr["bdata"])) // np.dtype(arr["dtype"]).itemsize
+    return len(arr)
+
+
+def test_many_pairs_page_is_bounded(many_pair_page):
+    page, run = many_pair_page
+    html = page.read_text()
+    size_mb = page.stat().st_size / 1e6
+    assert size_mb < PAGE_MB_BOUND, f"tearsheet is {size_mb:.1f} MB (bound {PAGE_MB_BOUND} MB)"
+    data = _plot_data(html)
+    spread_titles = [
+        a["text"]
+        for f in data["figs"].values()
+        for a in f["layout"].get("annotations", [])
+        if a["text"].startswith("Spread ")
+    ]
+    assert len(spread_titles) == MAX_PAIR_PLOTS == html.count('class="plot pair-plot"')
+    assert len(data["figs"]) == MAX_PAIR_PLOTS + 3  # + equity, per-pair PnL bars, costs
+    # expected top pairs, computed from the fills alone: net cash flow of each pair's fills
+    f = run["fills"].join(
+        run["signals"].select("id", "symbol_a", "symbol_b"), left_on="signal_id", right_on="id"
+    )
+    cash = (
+        f.with_columns(
+            pair=pl.col("symbol_a") + "_" + pl.col("symbol_b"),
+            cf=pl.when(pl.col("side") == "buy").then(-1).otherwise(1)
+            * pl.col("quantity")
+            * pl.col("price")
+            - pl.col("commission"),
+        )
+        .group_by("pair")
+        .agg(pnl=pl.col("cf").sum())
+    )
+    top = cash.sort(pl.col("pnl").abs(), descending=True)["pair"].head(MAX_PAIR_PLOTS).to_list()
+    assert spread_titles == [f"Spread {p}" for p in top]
+    assert f"plotted for {MAX_PAIR_PLOTS} of {MANY_PAIRS} pair(s)" in html
+    # one template for the page, none per figure; SVG traces only (no WebGL context)
+    block = html[
+        html.index('id="plot-data"') : html.index("</script>", html.index('id="plot-data"'))
+    ]
+    assert data["template"]["layout"]["colorway"] and block.count('"template"') == 1
+    assert all("template" not in fig["layout"] for fig in data["figs"].values())
+    types = {t.get("type", "scatter") for fig in data["figs"].values() for t in fig["data"]}
+    assert types <= {"scatter", "bar"}
+    # points per line bounded: max_points plus one break row per overnight gap
+    n_sessions = -(-MANY_BARS // 390)
+    for fig in data["figs"].values():
+        for t in fig["data"]:
+            if t.get("mode") == "lines":
+                assert _n_values(t["x"]) <= figures.MAX_POINTS + n_sessions, t.get("name")
+    # tables still cover every pair and every round trip
+    pairs_table = html[
+        html.index('<table id="pairs">') : html.index("</table>", html.index('<table id="pairs">'))
+    ]
+    assert pairs_table.count("<tr>") == MANY_PAIRS + 1
+    assert pairs_table.count(">yes<") == MAX_PAIR_PLOTS
+    trips_table = html[html.index('<table id="trips">') :]
+    n_trips = sum(1 + i % 4 for i in range(MANY_PAIRS))
+    assert trips_table[: trips_table.index("</table>")].count("<tr>") == n_trips + 1
+
+
+def test_rank_pairs_by_abs_pnl_then_trades():
+    per_pair = {
+        "A_B": {"pnl": -50.0, "trades": 1},
+        "C_D": {"pnl": 20.0, "trades": 5},
+        "E_F": {"pnl": -20.0, "trades": 2},
+        "G_H": {"pnl": float("nan"), "trades": 3},
+    }
+    ranked = tearsheet.rank_pairs(["I_J", "G_H", "E_F", "C_D", "A_B"], per_pair)
+    assert ranked == ["A_B", "C_D", "E_F", "G_H", "I_J"]  # I_J: no closed trips -> last
+
+
+def test_max_pair_plots_zero_and_all(synthetic_run, tmp_path):
+    res = compute_run_metrics(
+        "bt_test_001",
+        synthetic_run["equity"],
+        synthetic_run["fills"],
+        synthetic_run["signals"],
+        synthetic_run["bars_adjusted"],
+    )
+    pairs = ["AAA_BBB", "CCC_DDD"]
+    kw = dict(
+        spreads={p: _spread_for(synthetic_run, p) for p in pairs},
+        ou={p: _ou(synthetic_run, p) for p in pairs},
+    )
+    args = (
+        synthetic_run["runs"].row(0, named=True),
+        res["row"],
+        res["full"],
+        synthetic_run["equity"],
+        synthetic_run["signals"],
+        res["trips"],
+    )
+    none = tearsheet.render_tearsheet(tmp_path / "a", *args, max_pair_plots=0, **kw).read_text()
+    assert "Spread AAA_BBB" not in none and "plotted for 0 of 2 pair(s)" in none
+    assert none.count('<td class="l">AAA_BBB</td>') >= 2  # per-pair and round-trip tables
+    every = tearsheet.render_tearsheet(tmp_path / "b", *args, max_pair_plots=-1, **kw).read_text()
+    assert "Spread AAA_BBB" in every and "Spread CCC_DDD" in every
+    gl = tearsheet.render_tearsheet(tmp_path / "c", *args, webgl=True, **kw).read_text()
+
+    def types(html: str) -> set[str]:
+        return {t.get("type") for f in _plot_data(html)["figs"].values() for t in f["data"]}
+
+    assert "scattergl" in types(gl) and "scattergl" not in types(every)
