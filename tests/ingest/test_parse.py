@@ -188,3 +188,73 @@ def test_partitions_equal_per_file_parse(bar_spec):
         _utc(d, t) for d in days for _ in range(2) for t in ("09:30:00", "15:59:00")
     ]
     assert together["symbol"].unique().sort().to_list() == ["AAPL", "MSFT"]
+
+
+def _day_files(days=("2026-03-06", "2026-03-09", "2026-03-10")) -> dict[str, bytes]:
+    return {
+        f"SYNTH_bars_{d.replace('-', '')}.csv": bars_csv(
+            [(s, d, t, *ROW) for s in ("aapl", "MSFT") for t in ("09:30:00", "09:31:00")]
+        )
+        for d in days
+    }
+
+
+@pytest.mark.parametrize("variant", ["plain", "no_final_newline", "crlf", "quoted", "other_header"])
+def test_batched_csv_read_equals_file_by_file(bar_spec, variant, monkeypatch):
+    parts = _day_files()
+    name = sorted(parts)[1]
+    data = parts[name]
+    if variant == "no_final_newline":
+        data = data.rstrip(b"\n")
+    elif variant == "crlf":
+        parts = {n: d.replace(b"\n", b"\r\n") for n, d in parts.items()}
+        data = parts[name]
+    elif variant == "quoted":
+        data = data.replace(b"MSFT", b'"MSFT"')
+    elif variant == "other_header":
+        data = data.replace(b"Ticker,Date", b"Ticker,Date", 1).replace(b"Volume", b"Volume,X", 1)
+        data = data.replace(b"00,100\n", b"00,100,0\n")
+    parts[name] = data
+    batches = []
+    real = __import__("statarb.ingest.parse", fromlist=["x"])._read_csv_batch
+
+    def spy(items, spec):
+        out = real(items, spec)
+        batches.append(out is not None)
+        return out
+
+    monkeypatch.setattr("statarb.ingest.parse._read_csv_batch", spy)
+    got = parse_partitions(parts, bar_spec)
+    want = pl.concat([parse_file(parts[n], n, bar_spec) for n in sorted(parts)])
+    assert got.equals(want)
+    assert got["source_row"].to_list() == [1, 2, 3, 4] * 3
+    joint = variant in ("plain", "no_final_newline", "crlf")
+    assert batches == [joint]  # one batch; the others fall back to reading file by file
+
+
+def test_batched_csv_read_error_names_the_file(bar_spec):
+    parts = _day_files()
+    bad = sorted(parts)[2]
+    parts[bad] = parts[bad].replace(b"1.5,100\n", b"x1.5,100\n", 1)
+    with pytest.raises(IngestionError, match=rf"^{bad}: cannot parse csv"):
+        parse_partitions(parts, bar_spec)
+
+
+def test_csv_batches_are_bounded(bar_spec, monkeypatch):
+    monkeypatch.setattr("statarb.ingest.parse.CSV_BATCH_BYTES", 1)  # every file its own batch
+    parts = _day_files()
+    assert parse_partitions(parts, bar_spec).equals(
+        pl.concat([parse_file(parts[n], n, bar_spec) for n in sorted(parts)])
+    )
+
+
+def test_blank_line_is_the_same_error_batched_or_not(bar_spec):
+    parts = _day_files()
+    name = sorted(parts)[1]
+    parts[name] = parts[name].replace(b"\nMSFT", b"\n\nMSFT", 1)  # a blank line as row 3
+    with pytest.raises(IngestionError) as one:
+        parse_file(parts[name], name, bar_spec)
+    with pytest.raises(IngestionError) as batched:
+        parse_partitions(parts, bar_spec)
+    assert str(batched.value) == str(one.value)
+    assert str(one.value).startswith(f"{name}, row 3: ")
