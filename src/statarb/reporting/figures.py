@@ -118,7 +118,7 @@ def equity_figure(
         2,
         1,
     )
-    fig.update_yaxes(tickformat=".1%", row=2, col=1)
+    fig.update_yaxes(tickformat=".2%", row=2, col=1)
     fig.update_layout(height=520, margin={"l": 50, "r": 20, "t": 40, "b": 30}, showlegend=False)
     fig.update_xaxes(type="date")
     return fig
