@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import polars as pl
 
 from .config import FileSpec
@@ -222,82 +221,22 @@ def parse_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     return _finish(_read_file(data, name, spec), spec)
 
 
-CSV_BATCH_BYTES = 64 << 20
-"""CSV files are read in batches of about this many bytes by one ``read_csv`` call."""
-
-
-def _read_csv_batch(items: list[tuple[str, bytes]], spec: FileSpec) -> pl.DataFrame | None:
-    """Several CSV files read with one ``read_csv`` call, as :func:`_read_file` would read each.
-
-    Only for files with the same header line and no quote character (so every data line is one
-    row): their bodies are concatenated and each row's file and 1-based row number follow from
-    the newline count of each body. ``None`` (read file by file instead, for exact per-file
-    errors) when that does not apply, when the joint read fails, or when its row count differs
-    from the line count (the reader reads a blank line as a row of nulls, as it does file by
-    file, so this is a safeguard).
-    """
-    first = items[0][1]
-    end = first.find(b"\n")
-    if end < 0:
-        return None
-    header = first[: end + 1]
-    bodies, counts = [], []
-    for _, data in items:
-        if not data.startswith(header) or b'"' in data:
-            return None
-        body = data[len(header) :]
-        if body and not body.endswith(b"\n"):
-            body += b"\n"
-        bodies.append(body)
-        counts.append(body.count(b"\n"))
-    try:
-        df = _read_raw(header + b"".join(bodies), items[0][0], spec)
-    except IngestionError:
-        return None
-    n = np.asarray(counts, dtype=np.int64)
-    if df.height != int(n.sum()):
-        return None
-    file_idx = np.repeat(np.arange(len(items)), n)
-    starts = np.cumsum(n) - n
-    rows = np.arange(df.height, dtype=np.int64) - np.repeat(starts, n) + 1
-    names = pl.Series("source_file", [name for name, _ in items], dtype=pl.String)
-    return df.insert_column(0, pl.Series("source_row", rows)).with_columns(names.gather(file_idx))
-
-
 def parse_partitions(
     partitions: Mapping[str, Callable[[], bytes] | bytes], spec: FileSpec
 ) -> pl.DataFrame:
     """Parse every partition (file name -> bytes or loader) in file-name order and concatenate.
 
     File names sort chronologically for the dev-contract naming (``..._YYYYMMDD.ext``), so the
-    concatenation is in delivery order, which the ordering rule of validation relies on. CSV
-    files are read in batches (:func:`_read_csv_batch`, file by file where it does not apply)
-    and all rows are converted (timestamps, symbols) together, so per-file overhead is paid once;
-    files whose raw column types differ (Parquet) are converted one by one. The result and the
-    errors (naming file and row) are those of :func:`parse_file` on each file, concatenated.
+    concatenation is in delivery order, which the ordering rule of validation relies on. The
+    files are read one by one and converted (timestamps, symbols) together, so per-file overhead
+    is paid once; files whose raw column types differ (Parquet) are converted one by one.
+    Errors name the file and row as :func:`parse_file` does.
     """
-    frames: list[pl.DataFrame] = []
-    batch: list[tuple[str, bytes]] = []
-
-    def flush() -> None:
-        joint = _read_csv_batch(batch, spec) if len(batch) > 1 else None
-        if joint is not None:
-            frames.append(joint)
-        else:
-            frames.extend(_read_file(data, name, spec) for name, data in batch)
-        batch.clear()
-
+    frames = []
     for name in sorted(partitions):
         item = partitions[name]
         data = item() if callable(item) else item
-        if spec.format != "csv":
-            frames.append(_read_file(data, name, spec))
-            continue
-        batch.append((name, data))
-        if sum(len(d) for _, d in batch) >= CSV_BATCH_BYTES:
-            flush()
-    if batch:
-        flush()
+        frames.append(_read_file(data, name, spec))
     if not frames:
         return pl.DataFrame(schema=output_schema(spec.kind))
     if all(f.schema == frames[0].schema for f in frames):
