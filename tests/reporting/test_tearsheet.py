@@ -314,3 +314,15 @@ def test_max_pair_plots_zero_and_all(synthetic_run, tmp_path):
         return {t.get("type") for f in _plot_data(html)["figs"].values() for t in f["data"]}
 
     assert "scattergl" in types(gl) and "scattergl" not in types(every)
+
+
+def test_plot_block_escapes_script_breakers():
+    import plotly.graph_objects as go
+
+    block = tearsheet.PlotBlock()
+    title = "</script><script>alert(1)</script> & <!--"
+    div = block.add(go.Figure(go.Bar(x=["a"], y=[1.0]), layout={"title": title, "height": 300}))
+    assert div == '<div id="fig-0" class="plot" style="height:300px"></div>'
+    html = block.script()
+    assert html.count("</script>") == 2 and "<!--" not in html  # only the two closing tags
+    assert _plot_data(html)["figs"]["fig-0"]["layout"]["title"]["text"] == title
