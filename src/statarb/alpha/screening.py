@@ -158,6 +158,7 @@ def screen_pairs(
     known_at = times + step
     valid = np.isfinite(mat)
     rows: list[dict] = []
+    n_short = 0
     for test_ts in tqdm(
         schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
     ):
@@ -166,7 +167,8 @@ def screen_pairs(
         for pair_id, a, b in pairs:
             ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
             if ok.size < min_obs:
-                log.info(
+                n_short += 1
+                log.debug(
                     "pair %s at %s: %d usable bars < min_obs=%d, marked not cointegrated",
                     pair_id,
                     test_ts,
@@ -196,7 +198,18 @@ def screen_pairs(
                     passed = passed and row["johansen_pvalue"] < pvalue_threshold
                 row["is_cointegrated"] = bool(passed)
                 rows.append(row)
-    return pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("test_ts", "pair_id")
+    out = pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("test_ts", "pair_id")
+    log.info(
+        "screening: %d tests of %d pairs, %d cointegrated at p < %g; %d pair-tests had fewer than "
+        "min_obs=%d usable bars and are marked not cointegrated",
+        len(schedule),
+        len(pairs),
+        int(out["is_cointegrated"].sum()),
+        pvalue_threshold,
+        n_short,
+        min_obs,
+    )
+    return out
 
 
 def _window_rows(va: np.ndarray, vb: np.ndarray, end: int, k: int) -> np.ndarray:
