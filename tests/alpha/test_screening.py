@@ -185,12 +185,14 @@ def test_long_format_outliers_and_gaps_match_cleaned_wide():
 def test_too_few_observations_recorded_not_cointegrated(caplog):
     prices = make_prices(n_days=2)
     early = [datetime(2024, 1, 29, 15, 0, tzinfo=UTC)]  # only 30 bars known
-    with caplog.at_level(logging.INFO, logger="statarb.alpha.screening"):
+    with caplog.at_level(logging.DEBUG, logger="statarb.alpha.screening"):
         out = screen_pairs(prices, PAIRS, early, window_bars=100, created_at=CREATED)
     assert out.height == 3
     assert out["is_cointegrated"].to_list() == [False] * 3
     assert out["adf_statistic"].null_count() == 3
-    assert "30 usable bars < min_obs=100" in caplog.text
+    assert "30 usable bars < min_obs=100" in caplog.text  # per pair, at DEBUG
+    summary = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(summary) == 1 and "3 pair-tests had fewer than min_obs=100" in summary[0].message
     ok = screen_pairs(prices, PAIRS, early, window_bars=100, min_obs=30, created_at=CREATED)
     assert ok["adf_statistic"].null_count() == 0
 
