@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_backtest.py": [],
     "bench_ingest.py": [],
     "bench_sql_io.py": [],
+    "bench_tearsheet.py": [],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "bench_kalman.py": ["--n", "20000", "--n-slow", "2000"],
@@ -29,6 +30,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_backtest.py": ["--quick"],
     "bench_ingest.py": ["--rows", "500000", "--ticks", "1000000"],
     "bench_sql_io.py": ["--n", "10000", "--repeat", "1"],
+    "bench_tearsheet.py": ["20", "5000"],
 }
 
 

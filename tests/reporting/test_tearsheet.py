@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -140,12 +141,14 @@ def test_pages_render_in_headless_chromium(synthetic_run, many_pair_page, tmp_pa
         assert colour.mean() > 0.0005, f"{path.name}: no coloured plot pixels found"
 
 
-def test_plot_frame_decimates_and_breaks_gaps(synthetic_run):
+def test_plot_frame_decimates_and_breaks_only_at_data_holes(synthetic_run):
     eq = synthetic_run["equity"].select("ts", "equity")  # 3 sessions of 60 one-minute bars
     pf = figures.plot_frame(eq, "ts")
-    assert pf.height == eq.height + 2  # one null row after each of the two overnight gaps
-    assert pf["equity"].null_count() == 2
-    assert pf.drop_nulls()["equity"].to_list() == eq["equity"].to_list()
+    assert pf.equals(eq.sort("ts"))  # overnight gaps are bridged, not broken
+    holed = pl.concat([eq, eq.tail(1).with_columns(pl.col("ts") + timedelta(days=10))])
+    ph = figures.plot_frame(holed, "ts")
+    assert ph.height == holed.height + 1 and ph["equity"].null_count() == 1  # the 10-day hole
+    assert ph.drop_nulls()["equity"].to_list() == holed["equity"].to_list()
     small = figures.plot_frame(eq, "ts", max_points=50)
     kept = small.drop_nulls()
     assert kept.height <= 51 and kept["ts"][0] == eq["ts"][0] and kept["ts"][-1] == eq["ts"][-1]
@@ -254,12 +257,11 @@ def test_many_pairs_page_is_bounded(many_pair_page):
     assert all("template" not in fig["layout"] for fig in data["figs"].values())
     types = {t.get("type", "scatter") for fig in data["figs"].values() for t in fig["data"]}
     assert types <= {"scatter", "bar"}
-    # points per line bounded: max_points plus one break row per overnight gap
-    n_sessions = -(-MANY_BARS // 390)
+    # points per line bounded by max_points (+1: the last row is always kept)
     for fig in data["figs"].values():
         for t in fig["data"]:
             if t.get("mode") == "lines":
-                assert _n_values(t["x"]) <= figures.MAX_POINTS + n_sessions, t.get("name")
+                assert _n_values(t["x"]) <= figures.MAX_POINTS + 1, t.get("name")
     # tables still cover every pair and every round trip
     pairs_table = html[
         html.index('<table id="pairs">') : html.index("</table>", html.index('<table id="pairs">'))

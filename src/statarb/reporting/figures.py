@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,12 +21,16 @@ _MARKERS = {
 
 MAX_POINTS = 4_000
 """Default bound on the points of one line trace (a plot is ~1 100 px wide: ~4 points a pixel)."""
+DATA_HOLE = timedelta(days=4)
+"""A gap longer than this (more than a long weekend) is a hole in the data: lines break there."""
 
 
 def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = MAX_POINTS) -> pl.DataFrame:
     """Rows to draw: every ``k``-th row when there are more than ``max_points`` (first and last
-    kept; metrics always use all rows), plus an all-null row after every gap longer than five
-    typical bar intervals so lines break over nights and weekends instead of bridging them."""
+    kept; metrics always use all rows), plus an all-null row after every hole in the data (a gap
+    longer than both five typical bar intervals and :data:`DATA_HOLE`), so lines break where data
+    is missing. Nights, weekends and holidays are bridged: breaking there would draw an intraday
+    series as one short dash per session on a calendar axis."""
     d = df.sort(time_col)
     if d.height > max_points > 0:
         k = -(-d.height // max_points)
@@ -40,7 +45,8 @@ def plot_frame(df: pl.DataFrame, time_col: str, max_points: int = MAX_POINTS) ->
     typical = gaps.drop_nulls().median()
     if typical is None or typical.total_seconds() <= 0:
         return d
-    after = d.filter(gaps.shift(-1) > typical * 5).select(pl.col(time_col) + typical)
+    hole = max(typical * 5, DATA_HOLE)
+    after = d.filter(gaps.shift(-1) > hole).select(pl.col(time_col) + typical)
     if after.height == 0:
         return d
     breaks = after.with_columns(

@@ -128,6 +128,7 @@ def build_reports(
         spreads=_pair_frames(spread_series, pairs, "datetime", run),
         ou=_pair_frames(ou, pairs, "window_end", run),
         thresholds_in=params.get("thresholds_in", "spread"),
+        **(params.get("tearsheet") or {}),
     )
     curves = {
         r: g.drop("run_id")
