@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from statarb.alpha.kalman_filter import KalmanState, kalman_hedge, process_covariance
+from statarb.storage.parquet_schemas import SPREAD_SERIES
 
 UTC_US = pl.Datetime("us", "UTC")
 SCHEDULE_MODES = ("session_close", "every_n_bars", "explicit")
@@ -182,16 +183,7 @@ _KPARAMS_SCHEMA = {
 
 
 def _empty_spreads() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "pair_id": pl.String,
-            "datetime": UTC_US,
-            "spread": pl.Float64,
-            "beta": pl.Float64,
-            "z_score": pl.Float64,
-            "kalman_state": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=SPREAD_SERIES)
 
 
 def _empty_kparams() -> pl.DataFrame:
