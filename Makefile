@@ -23,7 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m pytest -n 2 -m "not slow"
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
