@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from zoneinfo import ZoneInfo
@@ -188,3 +189,16 @@ def test_partitions_equal_per_file_parse(bar_spec):
         _utc(d, t) for d in days for _ in range(2) for t in ("09:30:00", "15:59:00")
     ]
     assert together["symbol"].unique().sort().to_list() == ["AAPL", "MSFT"]
+
+
+def test_custom_date_and_time_formats(bar_spec):
+    spec = dataclasses.replace(bar_spec, date_format="%d/%m/%Y", time_format="%H%M%S")
+    stamps = [("06/03/2026", "093000"), ("09/03/2026", "155959"), ("31/12/1969", "235959")]
+    df = parse_file(bars_csv([("AAPL", d, t, *ROW) for d, t in stamps]), "f.csv", spec)
+    want = [
+        dt.datetime.strptime(f"{d} {t}", "%d/%m/%Y %H%M%S").replace(tzinfo=NY).astimezone(dt.UTC)
+        for d, t in stamps
+    ]
+    assert df["datetime"].to_list() == want
+    with pytest.raises(IngestionError, match=r"f\.csv, row 1: cannot parse timestamp '2026-03-06"):
+        parse_file(bars_csv([("AAPL", "2026-03-06", "093000", *ROW)]), "f.csv", spec)

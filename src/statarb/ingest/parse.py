@@ -84,6 +84,7 @@ def _ts_columns(spec: FileSpec) -> list[str]:
 
 
 HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
 MAX_TABLE_HOURS = 2_000_000  # about 228 years of hours: beyond that convert row by row
 
 
@@ -142,9 +143,13 @@ def _local_times(df: pl.DataFrame, spec: FileSpec, name: str) -> pl.Series:
         raise IngestionError(
             name, f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text"
         )
-    fmt = f"{spec.date_format} {spec.time_format}"
-    text = df.select(pl.concat_str(_ts_columns(spec), separator=" ")).to_series()
-    return text.str.strptime(pl.Datetime("us"), fmt, strict=False)  # faster than a Time parse
+    # each part with its own format, combined on the physical values (microseconds since the
+    # epoch = days * 86_400_000_000 + nanoseconds since midnight // 1000): cheaper than parsing
+    # the concatenated text or Polars' dt.combine
+    day = df[spec.date_column].str.strptime(pl.Date, spec.date_format, strict=False)
+    clock = df[spec.time_column].str.strptime(pl.Time, spec.time_format, strict=False)
+    us = day.cast(pl.Int32).cast(pl.Int64) * DAY_US + clock.cast(pl.Int64) // 1000
+    return us.cast(pl.Datetime("us"))
 
 
 def _timestamps(df: pl.DataFrame, spec: FileSpec) -> tuple[pl.Series, pl.Series]:
