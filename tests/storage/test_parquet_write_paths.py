@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from statarb.storage import frame_checks as fc
 from statarb.storage import parquet_store as ps
+from statarb.storage import partition_writer as pw
 from statarb.storage.frame_checks import FrameValidationError
 from statarb.storage.parquet_store import partition_files, scan_store, write_partitions
 
@@ -89,15 +90,15 @@ def test_several_sources_in_one_frame(tmp_path):
 @pytest.mark.parametrize(("fsync", "syncfs"), [(True, True), (True, False), (False, True)])
 def test_durability_flushes(tmp_path, monkeypatch, fsync, syncfs):
     """syncfs: 2 flushes per write (data, then names); else 1 fsync per file and per folder."""
-    if syncfs and ps._SYNCFS is None:
+    if syncfs and pw.SYNCFS is None:
         pytest.skip("no syncfs on this platform")
     fsyncs, syncfss = [], []
-    real_fsync, real_syncfs = os.fsync, ps._SYNCFS
-    monkeypatch.setattr(ps.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    real_fsync, real_syncfs = os.fsync, pw.SYNCFS
+    monkeypatch.setattr(pw.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
     if syncfs:
-        monkeypatch.setattr(ps, "_SYNCFS", lambda fd: (syncfss.append(fd), real_syncfs(fd))[1])
+        monkeypatch.setattr(pw, "SYNCFS", lambda fd: (syncfss.append(fd), real_syncfs(fd))[1])
     else:
-        monkeypatch.setattr(ps, "_SYNCFS", None)
+        monkeypatch.setattr(pw, "SYNCFS", None)
     files = write_partitions(_bars(), tmp_path, "bars", source="SYN", fsync=fsync)
     if not fsync:
         assert fsyncs == syncfss == []
@@ -121,7 +122,7 @@ def test_failed_move_leaves_first_partitions_new_and_the_rest_old(tmp_path, monk
             raise OSError("rename failed")
         real(src, dst)
 
-    monkeypatch.setattr(ps.os, "replace", replace)
+    monkeypatch.setattr(pw.os, "replace", replace)
     new = old.with_columns(pl.col("volume") + 1.0)
     with pytest.raises(OSError, match="rename failed"):
         write_partitions(new, tmp_path, "bars", source="SYN")

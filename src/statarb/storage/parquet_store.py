@@ -9,7 +9,7 @@ Writes (:func:`write_partitions`) validate the frame once (:mod:`.frame_checks`:
 frame as given, the duplicate-key rule on the sorted rows), order it by (partition, layout sort
 order) -- no sort at all when it already is, one stable sort on the partition columns when it is
 sorted by key -- and write each partition's contiguous slice. Each partition file is replaced
-atomically (:class:`_PartitionWriter`): every new content is first written to
+atomically (:class:`.partition_writer.PartitionWriter`): every new content is first written to
 ``data.parquet.tmp-<uuid>`` in its partition folder; then all of them are made durable (one
 ``syncfs`` of the file system on Linux, else an fsync per file), moved onto ``data.parquet`` in
 partition order with ``os.replace`` (atomic on POSIX and Windows within one file system), and
@@ -33,14 +33,9 @@ Reads (:func:`scan_store`) resolve the needed partition files from directory nam
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import datetime as dt
-import os
 import re
-import sys
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +58,7 @@ from statarb.storage.parquet_schemas import (
     Layout,
     get_layout,
 )
+from statarb.storage.partition_writer import PartitionWriter
 
 DATA_FILE = "data.parquet"
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
@@ -275,11 +271,11 @@ def _read_partition(path: Path, lay: Layout) -> pl.DataFrame:
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 """Parquet codec of written files: zstd level 1 compresses about as well as the default level 3
-on price data at about half the encode time (benchmarks/bench_ingest.py)."""
+on price data with about 25% less encode time; lz4 is faster but its files are twice as large."""
 
 
 def _write_tmp(tmp: Path, df: pl.DataFrame, lay: Layout) -> None:
-    """Write ``df`` to ``tmp`` with the statarb metadata (not yet durable: see :class:`_PartitionWriter`)."""
+    """Write ``df`` to ``tmp`` with the statarb metadata (made durable by the writer's commit)."""
     meta = {META_SCHEMA_VERSION: str(SCHEMA_VERSION), META_LAYOUT: lay.name}
     with open(tmp, "wb") as fh:
         df.write_parquet(
@@ -289,110 +285,6 @@ def _write_tmp(tmp: Path, df: pl.DataFrame, lay: Layout) -> None:
             metadata=meta,
             statistics=True,
         )
-
-
-def _fsync_path(path: Path, directory: bool = False) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
-    except OSError:
-        if not directory:
-            raise
-        return  # e.g. Windows cannot open a directory; os.replace is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not directory:
-            raise
-    finally:
-        os.close(fd)
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
-    """Linux ``syncfs(fd)`` from the C library, or ``None`` where it does not exist."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_SYNCFS = _load_syncfs()
-
-
-def _syncfs(path: Path) -> None:
-    """Write back every dirty page and inode of the file system holding ``path`` and wait."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _SYNCFS(fd) != 0:  # type: ignore[misc]
-            err = ctypes.get_errno()
-            raise OSError(err, f"syncfs({path}): {os.strerror(err)}")
-    finally:
-        os.close(fd)
-
-
-class _PartitionWriter:
-    """Replaces partition files atomically and durably, in two phases.
-
-    :meth:`stage` writes each new content to ``data.parquet.tmp-<uuid>`` beside its partition
-    file. :meth:`commit` makes all staged files durable (one ``syncfs`` per file system on
-    Linux, else one ``fsync`` per file), moves each onto its ``data.parquet`` with ``os.replace``
-    in staging order, and makes the new directory entries durable (``syncfs`` again, else one
-    ``fsync`` per folder): two disk flushes per write instead of two per partition.
-    :meth:`abort` removes the temporary files not moved yet and the folders this writer created
-    that are left empty. A failure while staging therefore changes nothing; a failure while
-    moving leaves the first partitions new and the rest old, each file whole.
-    """
-
-    def __init__(self, fsync: bool) -> None:
-        self._fsync = fsync
-        self._staged: list[tuple[Path, Path]] = []
-        self._moved = 0
-        self._created: list[Path] = []
-
-    def stage(self, path: Path, df: pl.DataFrame, lay: Layout) -> None:
-        new_dirs = []
-        folder = path.parent
-        while not folder.exists():
-            new_dirs.append(folder)
-            folder = folder.parent
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._created += new_dirs
-        tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-        self._staged.append((tmp, path))
-        _write_tmp(tmp, df, lay)
-
-    def _flush(self, paths: list[Path], directories: bool) -> None:
-        if _SYNCFS is not None:
-            devices = {}
-            for p in paths:
-                devices.setdefault(os.stat(p).st_dev, p)
-            for p in devices.values():
-                _syncfs(p)
-        else:
-            for p in paths:
-                _fsync_path(p, directory=directories)
-
-    def commit(self) -> None:
-        if self._fsync and self._staged:
-            self._flush([tmp for tmp, _ in self._staged], directories=False)
-        for tmp, path in self._staged:
-            os.replace(tmp, path)
-            self._moved += 1
-        if self._fsync and self._staged:
-            folders = {path.parent for _, path in self._staged}
-            folders |= {d.parent for d in self._created}
-            self._flush(sorted(folders), directories=True)
-
-    def abort(self) -> None:
-        for tmp, _ in self._staged[self._moved :]:
-            tmp.unlink(missing_ok=True)
-        for folder in sorted(self._created, key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):  # not empty (a partition was moved in)
-                folder.rmdir()
 
 
 def _source_values(df: pl.DataFrame, lay: Layout, source: str | None) -> list[str]:
@@ -518,7 +410,7 @@ def write_partitions(
     data = _order(data.with_row_index(ROW_NR), lay, part_cols, src_cols)
     prefix = [f"source={sources[0]}"] if sources and src is None else []
     written: list[Path] = []
-    writer = _PartitionWriter(fsync)
+    writer = PartitionWriter(fsync)
     try:
         for values, part in _slices(data, part_cols):
             folder = Path(root).joinpath(
@@ -528,7 +420,7 @@ def write_partitions(
             new = part.select(schema_cols)
             if mode == "merge" and path.is_file():
                 new = _merge(_read_partition(path, lay), new, lay)
-            writer.stage(path, new, lay)
+            writer.stage(path, lambda tmp, new=new: _write_tmp(tmp, new, lay))
             written.append(path)
         writer.commit()
     except BaseException:
