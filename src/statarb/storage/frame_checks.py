@@ -242,7 +242,10 @@ def _values(df: pl.DataFrame, lay: Layout, check_duplicates: bool = True) -> lis
     )
     todo = [c for c, f in zip(checks, fired, strict=True) if f]
     id_check = _id_check(lay)
-    ids = df.lazy().select(pl.col(lay.id_column).unique()).collect()
+    idc = pl.col(lay.id_column)
+    ids = (
+        df.lazy().select(idc.filter(idc.ne_missing(idc.shift(1))).unique()).collect()
+    )  # run starts
     if ids.select(id_check[2].fill_null(False).any()).item():
         n_key = sum(1 for c in todo if c[1] == "null in key column")
         todo.insert(n_key, id_check)  # reported after key nulls, before value rules
