@@ -109,7 +109,7 @@ def _ingest_series(
     store = res.valid.select(store_columns)
     if kind == "bars":
         store = store.with_columns(pl.lit(1.0).alias("adj_factor"))
-    store = store.with_columns(pl.lit(source, pl.String).alias("source")).sort("symbol", "datetime")
+    store = store.with_columns(pl.lit(source, pl.String).alias("source"))  # the store sorts
     report = _summary(kind, sorted(parts), parsed.height, res.valid.height, res.counts())
     per_file = (
         res.quarantine.group_by("source_file", "rule").len().sort("source_file", "rule").rows()
