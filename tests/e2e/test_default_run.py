@@ -186,17 +186,16 @@ def test_rerunning_ingestion_and_preprocessing_changes_nothing(project):
         ]
 
 
+# The notebook and the pipeline graph do not depend on the relational back-end: SQLite project only.
+@pytest.mark.parametrize("project", ["sqlite"], indirect=True)
 def test_notebook_executes_on_the_run(project):
     """The walkthrough notebook loads the catalog with kedro.ipython and plots spread + equity."""
-    if project.db_url is not None:
-        pytest.skip("the notebook reads the project's default store; covered on SQLite")
     from tests.reporting.test_notebook import _execute
 
     _execute(project.root / "notebooks" / "pairs_walkthrough.ipynb")
 
 
+@pytest.mark.parametrize("project", ["sqlite"], indirect=True)
 def test_kedro_viz_static_build(project):
-    if project.db_url is not None:
-        pytest.skip("pipeline structure does not depend on the back-end; covered on SQLite")
     project.run("kedro", "viz", "build")
     assert (project.root / "build" / "index.html").is_file()
