@@ -139,6 +139,8 @@ def backtest_loop(
 
     for t in range(T):
         # ---- 1. fills at the open of bar t -------------------------------------------------
+        # (the four-way "both legs have a bar" test is written out twice on purpose: moving it into
+        # an inlined @njit helper cost 35-60 % of throughput in benchmarks/bench_backtest.py)
         for p in range(P):
             if not o_active[p] or o_start[p] > t:
                 continue
