@@ -23,7 +23,7 @@ from statarb.alpha.kalman_filter import KalmanState, kalman_hedge, process_covar
 from statarb.storage.parquet_schemas import SPREAD_SERIES
 
 UTC_US = pl.Datetime("us", "UTC")
-SCHEDULE_MODES = ("session_close", "every_n_bars", "explicit")
+SCHEDULE_MODES = ("session_close", "weekly", "monthly", "every_n_bars", "explicit")
 
 
 def build_schedule(
@@ -32,7 +32,9 @@ def build_schedule(
     """Schedule times ``T`` (sorted, unique, ``Datetime(us, UTC)``) from the bar open times.
 
     ``mode``: ``session_close`` (per UTC date, last bar open + ``bar_interval``: US sessions never
-    cross UTC midnight), ``every_n_bars`` (``n``: after every ``n``-th bar of the timeline, at
+    cross UTC midnight), ``weekly`` / ``monthly`` (close of the last session of each ISO week /
+    calendar month in ``session_tz``, default America/New_York, via
+    :func:`statarb.alpha.screening.build_schedule`), ``every_n_bars`` (``n``: after every ``n``-th bar of the timeline, at
     its close), ``explicit`` (``times``: ISO strings with offset, or naive = UTC).
     """
     mode = params.get("mode", "session_close")
@@ -44,6 +46,12 @@ def build_schedule(
             .agg(pl.col("dt").max())["dt"]
         )
         out = ends + bar_interval
+    elif mode in ("weekly", "monthly"):
+        from statarb.alpha.screening import build_schedule as period_ends
+
+        tz = params.get("session_tz", "America/New_York")
+        ends = period_ends(dts.cast(pl.Int64).to_numpy(), mode, bar_interval, tz)
+        out = pl.Series(ends, dtype=UTC_US)
     elif mode == "every_n_bars":
         n = int(params.get("n", 0))
         if n < 1:

@@ -68,7 +68,36 @@ def test_schedule_modes() -> None:
         datetime(2026, 3, 2, 17, 0, tzinfo=UTC),
     ]
     with pytest.raises(ValueError, match="schedule.mode"):
-        build_schedule(dts, {"mode": "weekly"}, MIN)
+        build_schedule(dts, {"mode": "hourly"}, MIN)
     with pytest.raises(ValueError, match="n must be"):
         build_schedule(dts, {"mode": "every_n_bars", "n": 0}, MIN)
     assert np.all(np.diff(sc.to_physical().to_numpy()) > 0)
+
+
+def test_weekly_and_monthly_schedules_are_the_last_session_closes_of_each_period() -> None:
+    """Across a month end (Mon 30 Mar .. Mon 6 Apr 2026, New York sessions 09:30-16:00 EDT)."""
+    days = [
+        datetime(2026, 3, 30),
+        datetime(2026, 3, 31),
+        datetime(2026, 4, 1),
+        datetime(2026, 4, 6),
+    ]
+    ts = [
+        datetime(d.year, d.month, d.day, 13, 30, tzinfo=UTC) + i * MIN
+        for d in days
+        for i in range(390)
+    ]
+    dts = pl.Series(ts, dtype=pl.Datetime("us", "UTC"))
+    closes = build_schedule(dts, {"mode": "session_close"}, MIN).to_list()
+    assert closes == [datetime(d.year, d.month, d.day, 20, 0, tzinfo=UTC) for d in days]
+
+    def last_per(key) -> list[datetime]:  # plain-Python reference: last session close per period
+        out: dict = {}
+        for c in closes:
+            out[key(c)] = c
+        return sorted(out.values())
+
+    weekly = build_schedule(dts, {"mode": "weekly"}, MIN).to_list()
+    monthly = build_schedule(dts, {"mode": "monthly"}, MIN).to_list()
+    assert weekly == last_per(lambda c: c.isocalendar()[:2]) == [closes[2], closes[3]]
+    assert monthly == last_per(lambda c: (c.year, c.month)) == [closes[1], closes[3]]
