@@ -7,12 +7,17 @@ validation reports and errors can name the file and the 1-based data row.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str, get_protocol_and_path
+from kedro_datasets.partitions import PartitionedDataset
+
+log = logging.getLogger(__name__)
 
 
 class RawBytesDataset(AbstractDataset[bytes, bytes]):
@@ -50,3 +55,18 @@ class RawBytesDataset(AbstractDataset[bytes, bytes]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "protocol": self._protocol}
+
+
+class OptionalPartitionedDataset(PartitionedDataset):
+    """``PartitionedDataset`` whose load gives ``{}`` for a missing or empty folder.
+
+    kedro-datasets refuses an empty folder (``No partitions found``); for inputs a vendor may not
+    deliver at all (ticks, for a bars-only vendor) "no files" is a valid state, and the nodes
+    downstream produce empty, typed outputs. The absence is logged, not silent.
+    """
+
+    def load(self) -> dict[str, Callable[[], Any]]:
+        if not self._filesystem.exists(self._normalized_path) or not self._list_partitions():
+            log.info("no raw files under %s: nothing to ingest there", self._path)
+            return {}
+        return super().load()

@@ -13,6 +13,7 @@ from tests.ingest.rawfiles import bars_csv
 
 from statarb.ingest import IngestionError
 from statarb.pipelines.ingestion import create_pipeline
+from statarb.pipelines.preprocessing import create_pipeline as create_preprocessing_pipeline
 from statarb.storage.database import dispose_engines
 
 SYMBOLS = b"""ticker,name,asset_class,exchange,currency,sector
@@ -141,5 +142,31 @@ def test_unparseable_file_fails_run_with_file_name(tmp_path, raw):
         assert not (tmp_path / "data/bars").exists() or not list(
             (tmp_path / "data/bars").rglob("*.parquet")
         )
+    finally:
+        dispose_engines()
+
+
+@pytest.mark.parametrize("layout", ["empty_folder", "no_folder"])
+def test_bars_only_vendor_without_tick_files(tmp_path, raw, layout):
+    """No raw tick files is a valid delivery: bars are ingested, ticks are empty and reported."""
+    for f in (raw / "ticks").iterdir():
+        f.unlink()
+    if layout == "no_folder":
+        (raw / "ticks").rmdir()
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    try:
+        _run(tmp_path, raw, url)
+        report = json.loads((tmp_path / "data/08_reporting/ingestion_report.json").read_text())
+        assert report["ticks"]["files"] == 0 and report["ticks"]["rows_valid"] == 0
+        assert report["bars"]["rows_valid"] == 6
+        assert not list((tmp_path / "data" / "ticks").rglob("*.parquet"))
+        bars = pl.read_parquet(tmp_path / "data" / "bars" / "**" / "*.parquet")
+        assert bars.height == 6
+        # preprocessing downstream: adjusted bars as usual, tick bars empty
+        catalog = build_catalog(tmp_path, raw, url)
+        SequentialRunner().run(create_preprocessing_pipeline(), catalog)
+        adjusted = catalog.load("bars_adjusted").collect()
+        assert adjusted.height == 6
+        assert not list((tmp_path / "data").glob("tick_bars/**/*.parquet"))
     finally:
         dispose_engines()
