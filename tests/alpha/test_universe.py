@@ -68,3 +68,11 @@ def test_all_mode() -> None:
     _check_rows(df)
     expected = [f"{a}_{b}" for a, b in combinations(sorted(SYMS["symbol_id"]), 2)]
     assert df["pair_id"].to_list() == expected
+
+
+def test_empty_symbols_table_says_to_run_ingestion() -> None:
+    empty = SYMS.clear()
+    with pytest.raises(UniverseError, match=r"symbols table is empty.*--pipelines ingestion"):
+        build_pair_universe(empty, {"mode": "sector"}, sectors=SECTORS)
+    with pytest.raises(UniverseError, match="produced no pairs$"):  # no hint when symbols exist
+        build_pair_universe(SYMS.head(1), {"mode": "all"})

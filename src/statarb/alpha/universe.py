@@ -135,7 +135,13 @@ def build_pair_universe(
             add(pair, "all", "all")
 
     if not origin:
-        raise UniverseError(f"alpha.universe (mode {mode!r}) produced no pairs")
+        hint = (
+            ": the symbols table is empty, run the ingestion pipeline first "
+            "(kedro run --pipelines ingestion)"
+            if not known
+            else ""
+        )
+        raise UniverseError(f"alpha.universe (mode {mode!r}) produced no pairs{hint}")
     ts = (created_at or datetime.now(UTC)).replace(microsecond=0)
     pairs = sorted(origin)
     return pl.DataFrame(
