@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from statarb.storage import database
+from statarb.storage.sql_io import write_frame
 
 UTC = dt.UTC
 
@@ -54,3 +55,18 @@ def run_frame(run_id: str = "bt_20240102_001", pair_id: str | None = "AAPL_MSFT"
             "created_at": [utc(2024, 2, 1)],
         }
     )
+
+
+@pytest.fixture(name="seeded")
+def seeded_fixture(engine: sa.Engine) -> sa.Engine:
+    """Symbols AAPL/MSFT/SPY/QQQ, pairs AAPL_MSFT and QQQ_SPY, one backtest run."""
+    with engine.begin() as conn:
+        write_frame(conn, "symbols", symbols_frame("AAPL", "MSFT", "SPY", "QQQ"))
+        write_frame(conn, "pair_universe", pair_frame(("AAPL", "MSFT"), ("QQQ", "SPY")))
+        write_frame(conn, "backtest_runs", run_frame())
+    return engine
+
+
+def count_rows(engine: sa.Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
