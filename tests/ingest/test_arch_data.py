@@ -28,7 +28,7 @@ from statarb.ingest import FileSpec, parse_corporate_actions, parse_partitions, 
 from statarb.ingest.arch_cli import fetch_arch
 from statarb.ingest.arch_data import (
     ARCH_SERIES,
-    EMPTY_TICKS_NAME,
+    STALE_TICKS_PLACEHOLDER,
     ArchDataError,
     arch_available,
     calendar_mismatch,
@@ -191,10 +191,11 @@ def test_write_raw_dataset_writes_reference_files_and_drops_stale_years(tmp_path
         (out / "corporate_actions.csv").read_bytes(), symbols["symbol_id"]
     )
     assert actions.valid.height == 0 and actions.quarantine.height == 0
-    ticks = parse_partitions(
-        {EMPTY_TICKS_NAME: (out / "ticks" / EMPTY_TICKS_NAME).read_bytes()}, _arch_spec("ticks")
-    )
-    assert ticks.height == 0
+    assert not list(out.glob("ticks/*"))  # no ticks in this data set, and no placeholder
+    (out / "ticks").mkdir(exist_ok=True)  # a placeholder left by an earlier version is removed
+    (out / "ticks" / STALE_TICKS_PLACEHOLDER).write_bytes(b"")
+    write_raw_dataset(out, start=date(2018, 1, 1))
+    assert not list(out.glob("ticks/*"))
 
 
 def test_fetch_arch_cli(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def fetch_arch(out: str, tickers: tuple[str, ...], start: date | None, end: date
     click.echo(
         f"wrote {len(summary['files'])} files to {out} in {time.perf_counter() - t0:.1f}s: "
         f"{n_bar_files} bar files ({rows} daily bars, {summary['first']} .. {summary['last']}), "
-        "symbols.csv, corporate_actions.csv, ticks/ (one empty file: no ticks)"
+        "symbols.csv, corporate_actions.csv (no ticks in this data set)"
     )
     if summary["removed"]:
         click.echo(f"removed {len(summary['removed'])} stale bar file(s) outside the range")

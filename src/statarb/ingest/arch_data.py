@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib.resources
 import importlib.util
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,11 +43,7 @@ PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
 RAW_BAR_COLUMNS = ("Ticker", "Date", "Time", "Open", "High", "Low", "Close", "Volume")
 SYMBOL_FILE_COLUMNS = ("ticker", "name", "asset_class", "exchange", "currency", "sector")
 ACTION_FILE_COLUMNS = ("ticker", "action", "ex_date", "ratio", "cash_amount", "note")
-TICK_FILE_SCHEMA = {
-    "sym": pl.String, "ts": pl.String, "px": pl.Float64, "qty": pl.Float64,
-    "side": pl.String, "venue": pl.String,
-}  # fmt: skip
-EMPTY_TICKS_NAME = f"{FILE_PREFIX}_ticks_none.parquet"
+STALE_TICKS_PLACEHOLDER = f"{FILE_PREFIX}_ticks_none.parquet"  # written by earlier versions
 ADJ_CLOSE_RTOL = 1e-12
 
 
@@ -247,17 +242,6 @@ def corporate_actions_file() -> bytes:
     return (",".join(ACTION_FILE_COLUMNS) + "\n").encode()
 
 
-def empty_ticks_file() -> bytes:
-    """A Parquet file with the dev-contract tick columns and no rows.
-
-    The data set has no ticks, but the ingestion pipeline reads a raw tick folder with at least
-    one file (``PartitionedDataset`` refuses an empty folder); this file makes it ingest zero ticks.
-    """
-    buf = io.BytesIO()
-    pl.DataFrame(schema=TICK_FILE_SCHEMA).write_parquet(buf)
-    return buf.getvalue()
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
@@ -271,8 +255,8 @@ def write_raw_dataset(
     end: date | None = None,
     prefix: str = FILE_PREFIX,
 ) -> dict[str, Any]:
-    """Write ``symbols.csv``, ``corporate_actions.csv``, ``bars/<prefix>_bars_<YYYY>.csv`` and the
-    empty ``ticks/ARCH_ticks_none.parquet`` under ``out`` (each file replaced atomically). Bar files of an earlier run that this run does not
+    """Write ``symbols.csv``, ``corporate_actions.csv`` and ``bars/<prefix>_bars_<YYYY>.csv`` under
+    ``out`` (each file replaced atomically; the data set has no ticks). Bar files of an earlier run that this run does not
     produce (e.g. a narrower ``start``/``end``) are removed, so ingestion never reads stale years.
 
     Returns a summary: ``files`` (paths written), ``removed``, ``rows`` per symbol, ``first`` and
@@ -292,10 +276,10 @@ def write_raw_dataset(
     ):
         _write_atomic(root / name, data)
         written.append(root / name)
-    tick_dir = root / "ticks"
-    tick_dir.mkdir(exist_ok=True)
-    _write_atomic(tick_dir / EMPTY_TICKS_NAME, empty_ticks_file())
-    written.append(tick_dir / EMPTY_TICKS_NAME)
+    # no ticks in this data set: ingestion treats raw ticks as optional (no placeholder file)
+    stale = root / "ticks" / STALE_TICKS_PLACEHOLDER
+    if stale.exists():
+        stale.unlink()
     files = raw_bar_files(bars, prefix)
     removed = []
     for old in sorted(bar_dir.glob(f"{prefix}_bars_*.csv")):
