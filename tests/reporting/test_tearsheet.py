@@ -328,3 +328,35 @@ def test_plot_block_escapes_script_breakers():
     html = block.script()
     assert html.count("</script>") == 2 and "<!--" not in html  # only the two closing tags
     assert _plot_data(html)["figs"]["fig-0"]["layout"]["title"]["text"] == title
+
+
+def test_plot_frame_decimation_keeps_every_spike_and_the_bound():
+    """Min/max bucketing: a one-bar spike in a bucket survives; size <= max_points; ends kept."""
+    n = 50_000
+    t0 = np.datetime64("2026-03-02T14:30:00", "us")
+    minutes = (np.arange(n) * 60_000_000).astype("timedelta64[us]")
+    ts = pl.Series("ts", t0 + minutes).dt.replace_time_zone("UTC")
+    rng = np.random.default_rng(3)
+    base = np.cumsum(rng.normal(size=n)) * 0.01
+    # one spike in each of 25 distinct buckets (1 000 points, 1 value column -> 250 buckets of 200
+    # rows); two same-direction spikes inside one bucket would keep only the larger: the method's
+    # stated resolution limit
+    buckets = rng.choice(np.arange(250), size=25, replace=False)
+    spikes = buckets * 200 + rng.integers(1, 199, size=25)
+    y = base.copy()
+    y[spikes[::2]] += 50.0  # up-spikes and down-spikes on single bars
+    y[spikes[1::2]] -= 50.0
+    df = pl.DataFrame({"ts": ts, "y": y, "z": -y})
+    out = figures.plot_frame(df, "ts", max_points=1_000, value_cols=["y"])
+    assert out.height <= 1_000
+    assert out["ts"][0] == df["ts"][0] and out["ts"][-1] == df["ts"][-1]
+    kept = set(out["ts"].to_list())
+    assert all(df["ts"][int(i)] in kept for i in spikes)
+    # rows are original rows (values unchanged), in time order
+    assert (
+        out.join(df, on="ts", suffix="_orig").select((pl.col("y") == pl.col("y_orig")).all()).item()
+    )
+    assert out["ts"].is_sorted()
+    # the old stride rule would keep every 50th row and miss most spikes
+    stride = set(df["ts"].gather(np.arange(0, n, -(-n // 1_000))).to_list())
+    assert sum(df["ts"][int(i)] in stride for i in spikes) < len(spikes)
