@@ -23,6 +23,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from statsmodels.tsa.stattools import coint  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from statarb.alpha.engle_granger import engle_granger_batch  # noqa: E402
 
@@ -57,18 +58,10 @@ def main() -> None:
     engle_granger_batch(ys[:, :2], xs[:, :2])
     compile_s = time.perf_counter() - t0
 
-    def best_of(fn) -> float:
-        times = []
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        return min(times)
-
     out = engle_granger_batch(ys, xs)
-    batch_s = best_of(lambda: engle_granger_batch(ys, xs))
+    batch_s = best_of(lambda: engle_granger_batch(ys, xs), args.repeat)
     numba.set_num_threads(1)
-    batch1_s = best_of(lambda: engle_granger_batch(ys, xs))
+    batch1_s = best_of(lambda: engle_granger_batch(ys, xs), args.repeat)
     numba.set_num_threads(threads)
 
     rng = np.random.default_rng(1)

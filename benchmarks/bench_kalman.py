@@ -23,18 +23,10 @@ import time
 import numpy as np
 from numba import njit
 from pykalman import KalmanFilter
+from timing import best_of
 
 from statarb.alpha.kalman_ref import kalman_hedge_reference
 from statarb.kernels.kalman import kalman_beta_bare, kalman_hedge_into, kalman_hedge_kernel
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

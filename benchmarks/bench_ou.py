@@ -18,18 +18,10 @@ import time
 
 import numpy as np
 from statsmodels.regression.rolling import RollingOLS
+from timing import best_of
 
 from statarb.alpha.ou_fit import fit_ou, fit_ou_windows
 from statarb.alpha.ou_ref import ou_fit_autoreg, ou_fit_ols
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def simulate(n: int, theta: float = 0.05, sigma: float = 0.2, seed: int = 0) -> np.ndarray:

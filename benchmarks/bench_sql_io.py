@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import polars as pl
 import sqlalchemy as sa
+from timing import best_of
 
 from statarb.storage import database
 from statarb.storage.sql_io import read_table, write_frame
@@ -61,17 +60,6 @@ def _reset(eng: sa.Engine) -> None:
         )
 
 
-def _best(fn: Callable[[], object], repeat: int, setup: Callable[[], None] | None = None) -> float:
-    times = []
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def bench(url: str, n: int, repeat: int) -> None:
     database.upgrade(url)
     eng = database.get_engine(url)
@@ -82,14 +70,14 @@ def bench(url: str, n: int, repeat: int) -> None:
     def ref_insert() -> None:
         pdf.to_sql("backtest_equity", eng, if_exists="append", index=False, chunksize=10_000)
 
-    t_ref = _best(ref_insert, repeat, lambda: _reset(eng))
-    t_ins = _best(
+    t_ref = best_of(ref_insert, repeat, lambda: _reset(eng))
+    t_ins = best_of(
         lambda: write_frame(eng, "backtest_equity", df, mode="insert"), repeat, lambda: _reset(eng)
     )
     upd = df.with_columns(pl.col("equity") + 1.0)
-    t_ups = _best(lambda: write_frame(eng, "backtest_equity", upd), repeat)
-    t_rref = _best(lambda: pd.read_sql("SELECT * FROM backtest_equity", eng), repeat)
-    t_read = _best(lambda: read_table(eng, "backtest_equity"), repeat)
+    t_ups = best_of(lambda: write_frame(eng, "backtest_equity", upd), repeat)
+    t_rref = best_of(lambda: pd.read_sql("SELECT * FROM backtest_equity", eng), repeat)
+    t_read = best_of(lambda: read_table(eng, "backtest_equity"), repeat)
     assert read_table(eng, "backtest_equity").height == n
     name = eng.dialect.name
     print(
