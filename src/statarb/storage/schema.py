@@ -277,6 +277,36 @@ backtest_metrics = sa.Table(
     _ts("computed_at"),
 )
 
+# ---- research extension (not in spec §4; docs/architecture.md) ----------------------------------
+#: The pair-selection funnel's log: one row per (pair, test time) with every stage's statistic and
+#: pass/fail; ``tradable`` is the final decision copied to ``cointegration_results.is_cointegrated``.
+selection_log = sa.Table(
+    "selection_log",
+    metadata,
+    _id(),
+    sa.Column("pair_id", sa.Text(), sa.ForeignKey("pair_universe.pair_id"), nullable=False),
+    _ts("test_ts", nullable=False),
+    _text("method", nullable=False),
+    sa.Column("n_obs", sa.Integer(), nullable=True),
+    _real("statistic"),
+    _real("pvalue"),
+    _real("qvalue"),
+    _real("half_life"),
+    _real("hurst"),
+    sa.Column("crossings", sa.Integer(), nullable=True),
+    sa.Column("pass_test", sa.Boolean(), nullable=True),
+    sa.Column("pass_half_life", sa.Boolean(), nullable=True),
+    sa.Column("pass_hurst", sa.Boolean(), nullable=True),
+    sa.Column("pass_crossings", sa.Boolean(), nullable=True),
+    sa.Column("pass_matching", sa.Boolean(), nullable=True),
+    sa.Column("streak", sa.Integer(), nullable=True),
+    sa.Column("tradable", sa.Boolean(), nullable=False),
+    _text("reason"),
+    _ts("created_at"),
+    sa.UniqueConstraint("pair_id", "test_ts"),
+    sa.Index(None, "test_ts"),
+)
+
 # ---- spec §9.3 schema version ------------------------------------------------------------------
 schema_version = sa.Table(
     "schema_version",
@@ -299,6 +329,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "backtest_fills": ("id",),
     "backtest_equity": ("run_id", "ts"),
     "backtest_metrics": ("run_id",),
+    "selection_log": ("pair_id", "test_ts"),
     "schema_version": ("version",),
 }
 
@@ -351,7 +382,10 @@ PY_CHECKS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
     "ck_backtest_fills_commission_nonnegative": (("commission",), pl.col("commission") >= 0),
 }
 
-#: Tables of spec §4 (the ones the Kedro dataset may load and save).
+#: Tables beyond spec §4 that the project adds (documented in docs/architecture.md).
+EXTENSION_TABLES: tuple[str, ...] = ("selection_log",)
+
+#: Tables of spec §4 (the ones the Kedro dataset may load and save, with EXTENSION_TABLES).
 SPEC_TABLES: tuple[str, ...] = (
     "symbols",
     "corporate_actions",

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
 from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
-from statarb.storage.schema import SPEC_TABLES
+from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
 
 _LOAD_KEYS = {"where", "params", "columns"}
@@ -43,9 +43,10 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        if table not in SPEC_TABLES:
+        known = SPEC_TABLES + EXTENSION_TABLES
+        if table not in known:
             raise DatasetError(
-                f"SQLTableDataset: unknown table {table!r}; known tables: {', '.join(SPEC_TABLES)}"
+                f"SQLTableDataset: unknown table {table!r}; known tables: {', '.join(known)}"
             )
         self._table = table
         self._url = resolve_db_url(credentials)
