@@ -1,0 +1,57 @@
+"""Which model validates which top-level parameters section, and the start-up check of them all.
+
+``SECTIONS`` maps a section of ``conf/<env>/parameters*.yml`` to the import path of its
+:class:`~statarb.config.strict.StrictModel`. Adding a section = one line here plus the model.
+:class:`ValidateParametersHook` validates every registered section present in the run's parameters
+before the first node runs, so a misspelt key stops ``kedro run`` at once with the key's path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+from statarb.config.strict import ConfigError, StrictModel
+
+#: section name -> "module:Model"
+SECTIONS: dict[str, str] = {}
+
+
+def model_for(section: str) -> type[StrictModel]:
+    """The model class registered for ``section`` (KeyError naming the known sections)."""
+    try:
+        target = SECTIONS[section]
+    except KeyError:
+        raise KeyError(
+            f"no config model for section {section!r}; known: {sorted(SECTIONS)}"
+        ) from None
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def validate_parameters(params: Mapping[str, Any]) -> dict[str, StrictModel]:
+    """Validate every registered section found in ``params``; raise one :class:`ConfigError`
+    listing the problems of all sections."""
+    out: dict[str, StrictModel] = {}
+    problems: list[str] = []
+    for section in SECTIONS:
+        if section not in params:
+            continue
+        try:
+            out[section] = model_for(section).from_params(params[section], section)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return out
+
+
+class ValidateParametersHook:
+    """Kedro hook: refuse to start a run whose parameters do not validate."""
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        validate_parameters(context.params)
