@@ -17,7 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "db": "statarb.storage.db_cli:db",
     "runs": "statarb.backtest.runs_cli:runs",
     "fetch-arch": "statarb.ingest.arch_cli:fetch_arch",
-    "recovery": "statarb.alpha.recovery:recovery_cli",
+    "recovery": "statarb.alpha.recovery_cli:recovery_cli",
 }
 
 

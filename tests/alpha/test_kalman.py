@@ -111,7 +111,7 @@ def test_chan_delta_parametrisation_and_errors() -> None:
         process_covariance(delta=1.0)
     with pytest.raises(ValueError, match="exactly one"):
         process_covariance()
-    with pytest.raises(ValueError, match="R must be > 0"):
+    with pytest.raises(ValueError, match="R must be finite and > 0"):
         kalman_hedge(np.ones(3), np.ones(3), np.eye(2), 0.0)
     with pytest.raises(ValueError, match="initial_state"):
         KalmanState.from_json(json.dumps({"alpha": 1.0}))

@@ -206,7 +206,7 @@ def recovery_run() -> dict:
     scr = params["screening"]
     scr["window_bars"] = int(scr["window_bars"] * WINDOW_SCALE)
     scr["min_obs"] = int(scr["min_obs"] * WINDOW_SCALE)
-    params["schedule"] = {"mode": "session_close"}
+    params["schedule"]["mode"] = "session_close"
 
     data = build(cfg)
     m = data.market
@@ -227,11 +227,11 @@ def recovery_run() -> dict:
         orient="row",
     )
     schedule = nodes.build_alpha_schedule(panel, params)
-    coint = nodes.screen_universe(panel, universe, schedule, params)
-    spreads, _ = nodes.compute_spreads(
-        panel, universe.filter(pl.col("pair_id").is_in([p.pair_id for p in m.pairs])), schedule,
-        params,
-    )  # fmt: skip
+    coint, sel_log = nodes.screen_universe(panel, universe, schedule, params)
+    # Kalman on every constructed pair (the filter is what the beta tests check), selected or not
+    built = [p.pair_id for p in m.pairs]
+    every_built = coint.with_columns(is_cointegrated=pl.col("pair_id").is_in(built))
+    spreads, _, _ = nodes.compute_spreads(panel, universe, every_built, schedule, params)
     truth = rc.truth_frame(pairs_truth(data))
     beta_paths = pl.DataFrame(
         {
@@ -253,6 +253,7 @@ def recovery_run() -> dict:
     return {
         "market": m,
         "inputs": (data, params, panel, universe, coint, spreads, beta_paths),
+        "selection_log": sel_log,
         "classified": cl,
         "summary": rc.summarize(cl),
         "rmse": rmse.join(
@@ -274,8 +275,11 @@ def test_true_pairs_found(recovery_run) -> None:
     print("\nrecovery (reduced):", s.as_dict())
     print(by_pair.select("pair_id", "kind", "n_pre", "flag_rate_pre", "n_post", "flag_rate_post"))
     assert s.n_constructed == 7
-    assert s.recall >= 0.9, by_pair
-    assert s.per_test_recall >= 0.9
+    assert s.n_found >= 6 and s.recall >= 6 / 7, by_pair  # issue 9: >= 6 of 7 tradable
+    assert s.precision >= 0.9, s
+    # the funnel needs 3 consecutive passes before a pair trades: 2 of ~27 eligible tests lost
+    assert s.per_test_recall >= 0.75
+    assert s.flag_precision >= 0.9
 
 
 def test_broken_pair_stops_being_cointegrated(recovery_run) -> None:
@@ -292,7 +296,9 @@ def test_false_positive_rate_reported(recovery_run) -> None:
     print("\nFPR by legs of constructed pairs:", legs.rows())
     # nominal 5 %; oversized on legs of constructed pairs (Schwert 1989), see docs/alpha.md
     assert s.n_none_pairs == 56 - 7
-    assert s.fpr < 0.2 and s.fpr_pairs < 0.2
+    # raw p-values are oversized (0.13 here at a nominal 0.05); the funnel's decision is not
+    assert s.raw_fpr > 0.05
+    assert s.fpr <= 0.01 and s.fpr_pairs == 0.0
 
 
 def test_kalman_beta_tracks_truth(recovery_run) -> None:
@@ -335,6 +341,7 @@ def test_store_report_and_cli(recovery_run, tmp_path: Path) -> None:
     """``statarb recovery`` reads the stored outputs of a project and gives the same numbers."""
     from click.testing import CliRunner
 
+    from statarb.alpha.recovery_cli import recovery_cli, report_from_store
     from statarb.storage.database import ensure_schema, get_engine
     from statarb.storage.parquet_store import write_partitions
     from statarb.storage.sql_io import write_frame
@@ -361,12 +368,13 @@ def test_store_report_and_cli(recovery_run, tmp_path: Path) -> None:
         write_frame(conn, "pair_universe", universe)
         write_frame(conn, "cointegration_results", coint)
 
-    rep = rc.report_from_store(tmp_path, url)
+    rep = report_from_store(tmp_path, url)
     assert rep["summary"] == recovery_run["summary"]
     got = rep["beta_rmse"].sort("pair_id")
     want = recovery_run["rmse"].sort("pair_id")
     assert got["pair_id"].to_list() == want["pair_id"].to_list()
     np.testing.assert_allclose(got["rmse"].to_numpy(), want["rmse"].to_numpy(), rtol=1e-12)
-    res = CliRunner().invoke(rc.recovery_cli, ["--project", str(tmp_path), "--db-url", url])
+    res = CliRunner().invoke(recovery_cli, ["--project", str(tmp_path), "--db-url", url])
     assert res.exit_code == 0, res.output
     assert "recall: 1.0000" in res.output and "beta_rmse" in res.output
+    assert "precision: 1.0000" in res.output

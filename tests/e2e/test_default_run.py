@@ -87,6 +87,11 @@ def _make_project(tmp_path_factory: pytest.TempPathFactory, db_url: str | None) 
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("credentials.yml"))
     shutil.copy(REPO / "conf" / "base" / "credentials.yml", root / "conf" / "base")
     (root / "conf" / "local").mkdir(exist_ok=True)
+    # 15 sessions of data: screen on 5-session windows (the shipped 20-session window would leave
+    # the funnel nothing to test); the local environment overlays base key by key
+    (root / "conf" / "local" / "parameters_alpha.yml").write_text(
+        "alpha:\n  screening:\n    window_bars: 1950\n    min_obs: 1950\n"
+    )
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))

@@ -56,9 +56,11 @@ def _vendor(*rows: str) -> bytes:
 
 
 def _arch_config() -> OmegaConfigLoader:
-    return OmegaConfigLoader(
-        str(REPO / "conf"), base_env="base", default_run_env="arch_daily", env="arch_daily"
-    )
+    """The configuration exactly as ``kedro run --env arch_daily`` loads it (project settings:
+    the environment is an overlay merged key by key over base)."""
+    from statarb.settings import CONFIG_LOADER_ARGS
+
+    return OmegaConfigLoader(str(REPO / "conf"), env="arch_daily", **CONFIG_LOADER_ARGS)
 
 
 # ---- parsing the packaged files -------------------------------------------------------------

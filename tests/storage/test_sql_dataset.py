@@ -200,6 +200,7 @@ def test_project_conf_resolves_db_from_env(fresh_url: str, monkeypatch: pytest.M
         "backtest_fills",
         "backtest_equity",
         "backtest_metrics",
+        "selection_log",
     }
     catalog = DataCatalog.from_config(sql_entries, credentials=creds)
     catalog.save("symbols", symbols_frame("AAPL"))

@@ -74,9 +74,20 @@ def process_covariance(
         if not 0.0 <= delta < 1.0:
             raise ValueError(f"Kalman delta must be in [0, 1), got {delta}")
         Q = delta / (1.0 - delta) * np.eye(2)
-    if not np.allclose(Q, Q.T) or np.any(np.linalg.eigvalsh(Q) < 0):
-        raise ValueError(f"process covariance Q must be symmetric PSD, got {Q.tolist()}")
+    check_process_covariance(Q)
     return Q
+
+
+def check_process_covariance(Q: np.ndarray, name: str = "process covariance Q") -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``Q`` is a finite symmetric PSD 2x2 matrix."""
+    Q = np.asarray(Q, dtype=np.float64)
+    if (
+        Q.shape != (2, 2)
+        or not np.all(np.isfinite(Q))
+        or not np.allclose(Q, Q.T)
+        or np.linalg.eigvalsh(Q).min() < 0
+    ):
+        raise ValueError(f"{name} must be a finite symmetric PSD 2x2 matrix, got {Q.tolist()}")
 
 
 @dataclass
@@ -111,9 +122,10 @@ def kalman_hedge(
     x = np.ascontiguousarray(x, dtype=np.float64)
     if y.shape != x.shape or y.ndim != 1:
         raise ValueError(f"y and x must be 1-D of equal length, got {y.shape} and {x.shape}")
-    if not R > 0:
-        raise ValueError(f"measurement noise R must be > 0, got {R}")
+    if not (np.isfinite(R) and R > 0):
+        raise ValueError(f"measurement noise R must be finite and > 0, got {R}")
     Q = np.asarray(Q, dtype=np.float64).reshape(2, 2)
+    check_process_covariance(Q)
     init = (initial or KalmanState()).to_array()
     b, a, e, s, z, sp, st = kalman_hedge_kernel(y, x, Q[0, 0], Q[0, 1], Q[1, 1], float(R), init)
     return KalmanResult(b, a, e, s, z, sp, KalmanState.from_array(st))

@@ -39,3 +39,30 @@ def ou_fit_autoreg(x: np.ndarray, dt: float = 1.0) -> dict[str, float]:
     res = AutoReg(np.asarray(x, dtype=np.float64), lags=1, trend="c").fit()
     a, b = res.params
     return _to_ou(float(a), float(b), float(res.sigma2), dt)
+
+
+def ou_fit_corrected_ref(
+    x: np.ndarray, estimator: str, blocks: int = 2, dt: float = 1.0
+) -> dict[str, float]:
+    """Bias-corrected OU fit from statsmodels OLS fits (the plain twin of
+    :func:`statarb.kernels.ou.corrected_b`): Kendall ``b + (1 + 3 b) / n`` or the block
+    jackknife ``m/(m-1) b - sum_i b_i / (m^2 - m)``; ``mu`` from the full-sample OLS and
+    ``sigma`` from its residual variance with the corrected ``b``."""
+    x = np.asarray(x, dtype=np.float64)
+    full = ou_fit_ols(x, dt)
+    b, n = full["b"], x.size - 1
+    if estimator == "kendall":
+        bc = b + (1.0 + 3.0 * b) / n
+    elif estimator == "jackknife":
+        length = x.size // blocks
+        parts = [
+            x[i * length : (i + 1) * length if i < blocks - 1 else x.size] for i in range(blocks)
+        ]
+        bc = blocks / (blocks - 1) * b - sum(ou_fit_ols(p, dt)["b"] for p in parts) / (
+            blocks**2 - blocks
+        )
+    else:
+        raise ValueError(f"estimator must be kendall or jackknife, got {estimator!r}")
+    out = _to_ou(full["a"], bc, full["sigma2_eta"], dt)
+    out["mu"] = full["mu"]
+    return out

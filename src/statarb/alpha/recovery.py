@@ -11,14 +11,21 @@ data"):
 * **Eligible test of a cointegrated pair.** A full-window test that lies before any break:
   ``T <= break_ts`` (every bar used opened before the break; pairs without break: all full-window
   tests).
-* **Found.** A cointegrated pair is found when it is flagged (``is_cointegrated``) at a strict
-  majority of its eligible tests. **Recall** = found pairs / constructed pairs (all kinds,
-  the break pair with its pre-break tests).
+* **Tradable set.** The pairs flagged (``is_cointegrated``, the selection funnel's final
+  decision) at one full-window test or more. A constructed pair in it is a true positive when it is
+  flagged at one of its eligible tests; every other member is a false positive.
+  **Precision** = true positives / size of the set; **recall** = true positives / constructed
+  pairs (all kinds, the break pair with its pre-break tests).
+* **Found (majority)**: flagged at a strict majority of its eligible tests (``n_found_majority``).
 * **Per-test recall** = flagged eligible tests / eligible tests, pooled over constructed pairs.
-* **FPR** (per test) = flagged / full-window tests, pooled over screened pairs that are not
-  cointegrated (``kind == "none"``); the pair-level FPR counts such pairs flagged at a majority.
+* **Flag precision** = flagged eligible tests / all flagged full-window tests.
+* **FPR** (per test, after the funnel's correction) = flagged / full-window tests, pooled over
+  screened pairs that are not cointegrated (``kind == "none"``); **raw FPR** counts instead the
+  tests whose raw p-value (largest of ``adf_pvalue``/``johansen_pvalue``) is below the level; the
+  pair-level FPR counts non-cointegrated pairs flagged at a majority.
 * **Post-break rate** of a break pair = flagged / full-window tests whose window starts at or
-  after ``break_ts`` (the window lies entirely after the break).
+  after ``break_ts`` (the window lies entirely after the break); ``post_break_rate_any`` counts
+  every test after ``break_ts``.
 * **Beta RMSE** = ``sqrt(mean((beta_kalman - beta_true)^2))`` over the bars of ``spread_series``
   joined to ``beta_paths`` on ``(pair_id, datetime)``, after a burn-in of ``burn_in_bars`` bars of
   the pair and, for a break pair, before ``break_ts``.
@@ -38,7 +45,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 import polars as pl
 
@@ -57,13 +63,19 @@ TRUTH_SCHEMA = {
 class RecoverySummary:
     """Headline numbers of :func:`summarize` (rates in [0, 1]; NaN when nothing to count)."""
 
-    recall: float  # found constructed pairs / constructed pairs
+    precision: float  # true positives / tradable set
+    recall: float  # true positives / constructed pairs
     per_test_recall: float  # pooled over constructed pairs' eligible tests
-    fpr: float  # per test, pooled over non-cointegrated pairs
+    flag_precision: float  # flagged eligible tests / flagged full-window tests
+    fpr: float  # per test after correction, pooled over non-cointegrated pairs
+    raw_fpr: float  # per test, raw p-value below the level
     fpr_pairs: float  # non-cointegrated pairs flagged at a majority of their tests
     post_break_rate: float  # break pairs, windows entirely after the break (pooled)
+    post_break_rate_any: float  # break pairs, every test after the break
     n_constructed: int
-    n_found: int
+    n_tradable: int  # size of the tradable set
+    n_found: int  # true positives
+    n_found_majority: int
     n_none_pairs: int
 
     def as_dict(self) -> dict[str, float | int]:
@@ -154,8 +166,11 @@ def classify_tests(
         raise ValueError(
             f"cointegration_results pairs absent from the ground truth: {sorted(missing)[:5]}"
         )
+    raw = pl.max_horizontal(
+        *(pl.col(c) for c in ("adf_pvalue", "johansen_pvalue") if c in coint.columns)
+    )
     df = window_starts(
-        coint.select("pair_id", "test_ts", "is_cointegrated", "adf_pvalue"),
+        coint.select("pair_id", "test_ts", "is_cointegrated", raw.alias("raw_pvalue")),
         bar_times,
         window_bars,
         bar_interval,
@@ -184,36 +199,56 @@ def recovery_by_pair(classified: pl.DataFrame) -> pl.DataFrame:
         r = (pl.col("is_cointegrated") & m).sum() / m.sum()
         return [n, r.alias(f"flag_rate_{phase}")]
 
+    full = pl.col("phase") != "partial"
     out = (
         classified.group_by("pair_id", "kind", "cointegrated")
-        .agg(*rate("pre"), *rate("none"), *rate("post"))
+        .agg(
+            *rate("pre"),
+            *rate("none"),
+            *rate("post"),
+            tradable=(pl.col("is_cointegrated") & full).any(),
+            tradable_pre=(pl.col("is_cointegrated") & (pl.col("phase") == "pre")).any(),
+        )
         .with_columns(
-            found=pl.when(pl.col("cointegrated")).then(pl.col("flag_rate_pre") > 0.5),
+            found=pl.when(pl.col("cointegrated")).then(pl.col("tradable_pre")),
+            found_majority=pl.when(pl.col("cointegrated")).then(pl.col("flag_rate_pre") > 0.5),
             flagged_majority=pl.when(~pl.col("cointegrated")).then(pl.col("flag_rate_none") > 0.5),
         )
     )
     return out.sort(pl.col("cointegrated").not_(), "pair_id")
 
 
-def summarize(classified: pl.DataFrame) -> RecoverySummary:
-    """Recall, per-test recall, FPR (per test and per pair) and post-break rate; see module doc."""
+def summarize(classified: pl.DataFrame, level: float = 0.05) -> RecoverySummary:
+    """Precision and recall of the tradable set, per-test recall, flag precision, FPR (after
+    correction, raw at ``level``, per pair) and post-break rates; see the module docstring."""
     by_pair = recovery_by_pair(classified)
     cons = by_pair.filter(pl.col("cointegrated"))
     none = by_pair.filter(~pl.col("cointegrated"))
+    nan = float("nan")
 
-    def pooled(phase: str) -> float:
-        d = classified.filter(pl.col("phase") == phase)
-        return float(d["is_cointegrated"].mean()) if d.height else float("nan")
+    def pooled(d: pl.DataFrame, col: pl.Expr | None = None) -> float:
+        col = pl.col("is_cointegrated") if col is None else col
+        return float(d.select(col.mean()).item()) if d.height else nan
 
     n_found = int(cons["found"].fill_null(False).sum())
+    n_tradable = int(by_pair["tradable"].sum())
+    flagged = classified.filter(pl.col("is_cointegrated") & (pl.col("phase") != "partial"))
+    none_tests = classified.filter(pl.col("phase") == "none")
+    brk = classified.filter(pl.col("break_ts").is_not_null() & pl.col("cointegrated"))
     return RecoverySummary(
-        recall=n_found / cons.height if cons.height else float("nan"),
-        per_test_recall=pooled("pre"),
-        fpr=pooled("none"),
-        fpr_pairs=float(none["flagged_majority"].mean()) if none.height else float("nan"),
-        post_break_rate=pooled("post"),
+        precision=n_found / n_tradable if n_tradable else nan,
+        recall=n_found / cons.height if cons.height else nan,
+        per_test_recall=pooled(classified.filter(pl.col("phase") == "pre")),
+        flag_precision=float((flagged["phase"] == "pre").mean()) if flagged.height else nan,
+        fpr=pooled(none_tests),
+        raw_fpr=pooled(none_tests, (pl.col("raw_pvalue") < level).fill_null(False)),
+        fpr_pairs=float(none["flagged_majority"].mean()) if none.height else nan,
+        post_break_rate=pooled(classified.filter(pl.col("phase") == "post")),
+        post_break_rate_any=pooled(brk.filter(pl.col("test_ts") > pl.col("break_ts"))),
         n_constructed=cons.height,
+        n_tradable=n_tradable,
         n_found=n_found,
+        n_found_majority=int(cons["found_majority"].fill_null(False).sum()),
         n_none_pairs=none.height,
     )
 
@@ -322,57 +357,15 @@ def recovery_report(
     window_bars: int,
     burn_in_bars: int | None = None,
     bar_interval: timedelta = timedelta(minutes=1),
+    level: float = 0.05,
 ) -> dict[str, Any]:
     """Everything above in one call: ``summary`` (:class:`RecoverySummary`), ``by_pair``,
     ``fpr_by_legs`` and ``beta_rmse`` (burn-in defaults to ``window_bars``)."""
     cl = classify_tests(coint, truth, bar_times, window_bars, bar_interval)
     burn = window_bars if burn_in_bars is None else burn_in_bars
     return {
-        "summary": summarize(cl),
+        "summary": summarize(cl, level),
         "by_pair": recovery_by_pair(cl).filter(pl.col("cointegrated")),
         "fpr_by_legs": fpr_by_leg_exposure(cl),
         "beta_rmse": beta_rmse(spread_series, beta_paths, truth, burn),
     }
-
-
-def report_from_store(project: str | Path = ".", db_url: str | None = None) -> dict[str, Any]:
-    """:func:`recovery_report` on a project's stored alpha outputs (after ``kedro run``):
-    ``cointegration_results`` from the database (``db_url`` or the project default),
-    ``spread_series`` and the bar timeline from ``data/``, the window from
-    ``conf/base/parameters_alpha.yml`` and the truth from ``data/01_raw/ground_truth``."""
-    import yaml
-
-    from statarb.storage.database import get_engine, resolve_db_url
-    from statarb.storage.parquet_store import scan_store
-    from statarb.storage.sql_io import read_table
-
-    root = Path(project)
-    params = yaml.safe_load((root / "conf/base/parameters_alpha.yml").read_text())["alpha"]
-    window = int(params["screening"]["window_bars"])
-    interval = timedelta(minutes=float(params.get("bar_minutes", 1)))
-    truth, beta_paths = load_ground_truth(root / "data/01_raw/ground_truth")
-    url = db_url or resolve_db_url()
-    if url.startswith("sqlite:///") and not Path(url[10:]).is_absolute():
-        url = f"sqlite:///{(root / url[10:]).resolve()}"
-    coint = read_table(get_engine(url), "cointegration_results")
-    if coint.height == 0:
-        raise ValueError(f"cointegration_results in {url} is empty: run `kedro run` first")
-    spreads = scan_store(root / "data/alpha/spreads", "spread_series", columns=None)
-    bars = scan_store(root / "data/bars_adjusted", "bars", columns=["datetime"])
-    times = bars.select(pl.col("datetime").unique()).collect()["datetime"]
-    return recovery_report(coint, spreads, truth, beta_paths, times, window, None, interval)
-
-
-@click.command(name="recovery")
-@click.option("--project", default=".", show_default=True, help="Kedro project root.")
-@click.option("--db-url", default=None, help="Database URL (default: project credentials).")
-def recovery_cli(project: str, db_url: str | None) -> None:
-    """Ground-truth recovery of the last alpha run on synthetic data (docs/alpha.md)."""
-    rep = report_from_store(project, db_url)
-    with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=140, float_precision=4):
-        for k, v in rep["summary"].as_dict().items():
-            click.echo(f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}")
-        cols = ["pair_id", "kind", "n_pre", "flag_rate_pre", "found", "n_post", "flag_rate_post"]
-        click.echo(f"\nby_pair\n{rep['by_pair'].select(cols)}")
-        for name in ("fpr_by_legs", "beta_rmse"):
-            click.echo(f"\n{name}\n{rep[name]}")

@@ -1,52 +1,55 @@
-"""Walk-forward cointegration screening of candidate pairs -> ``cointegration_results`` rows.
+"""Walk-forward screening: every (pair, test time) window's test statistics and spread quality.
 
-At every test time ``T`` of the schedule, each pair ``(pair_id, a, b)`` is tested on the trailing
-``window_bars`` bars that are known at ``T`` (dev-contract information time: a bar opened at ``t``
-is known at ``t + bar_interval``, so only bars with ``t + bar_interval <= T`` are used) and where
-both legs have a finite, positive price (inner join; outlier bars removed). ``a`` is the dependent
-leg ``y`` and ``b`` the regressor ``x``; the spread is ``a - beta * b``.
+At every test time ``T`` each pair ``(pair_id, a, b)`` is tested on the trailing ``window_bars``
+bars that are known at ``T`` (dev-contract information time: a bar opened at ``t`` is known at
+``t + bar_interval``, so only bars with ``t + bar_interval <= T`` are used) and where both legs have
+a finite, positive price (inner join; outlier bars removed). ``a`` is the dependent leg ``y`` and
+``b`` the regressor ``x``; the spread is ``a - beta * b - alpha``.
 
-Engle-Granger runs through the batch kernel (pairs with equal window length are tested in one
-parallel call); with ``method="both"`` the Johansen trace test (r = 0, ``det_order``,
-``k_ar_diff``) is run on the same window and ``is_cointegrated`` requires both p-values below the
-threshold. A pair with fewer than ``min_obs`` usable bars at ``T`` gets a row with NaN statistics
-and ``is_cointegrated = False`` (logged), so gating switches it off rather than keeping a stale test.
-
-Schedules: an explicit list of test times, or "daily" / "weekly" / "monthly": the close of the last
-bar (``datetime + bar_interval``) of the last session of each day / ISO week / month, sessions
-being exchange-local dates in ``session_tz``.
+Windows of equal length are tested in one batch by each configured test
+(:mod:`statarb.alpha.coint_tests`); several tests combine as an intersection-union test (the
+combined p-value is the largest). Windows shorter than ``min_obs`` (or than the tests need) and
+degenerate windows (:mod:`statarb.alpha.selection.degenerate`) get a reason and no statistic. The
+spread-quality statistics (:mod:`statarb.alpha.selection.spread_quality`) are computed on the
+test's relation. The decisions are the funnel's (:mod:`statarb.alpha.selection.funnel`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from statarb.alpha.adf_lagsearch import check_sample, resolve_maxlag
-from statarb.alpha.engle_granger import engle_granger_batch
-from statarb.alpha.johansen import johansen
+from statarb.alpha.coint_tests.base import CointBatch
+from statarb.alpha.selection.degenerate import leg_reason, short_reason
+from statarb.alpha.selection.spread_quality import HurstBound, spread_quality
+from statarb.conventions import UTC_US, to_utc
+from statarb.kernels.ou import OUParamsNb
 
 log = logging.getLogger(__name__)
 
-RESULT_SCHEMA: dict[str, pl.DataType] = {
-    "pair_id": pl.String(),
-    "test_ts": pl.Datetime("us", "UTC"),
-    "adf_statistic": pl.Float64(),
-    "adf_pvalue": pl.Float64(),
-    "johansen_trace": pl.Float64(),
-    "johansen_pvalue": pl.Float64(),
-    "cointegrating_vector": pl.String(),
-    "is_cointegrated": pl.Boolean(),
-    "created_at": pl.Datetime("us", "UTC"),
-}
 _PRICE_COLS = ("close", "price")
 _SYMBOL_COLS = ("symbol", "symbol_id")
+TEST_COLUMNS = ("adf_statistic", "adf_pvalue", "johansen_trace", "johansen_pvalue")
+STATS_SCHEMA: dict[str, pl.DataType] = {
+    "pair_id": pl.String(),
+    "test_ts": UTC_US,
+    "method": pl.String(),
+    "n_obs": pl.Int64(),
+    "statistic": pl.Float64(),
+    "pvalue": pl.Float64(),
+    **{c: pl.Float64() for c in TEST_COLUMNS},
+    "beta": pl.Float64(),
+    "alpha": pl.Float64(),
+    "half_life": pl.Float64(),
+    "hurst": pl.Float64(),
+    "crossings": pl.Int64(),
+    "reason": pl.String(),
+}
 
 
 def _to_utc_us(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -88,130 +91,6 @@ def to_wide(prices: pl.DataFrame, symbols: Sequence[str]) -> tuple[np.ndarray, n
     return times, mat
 
 
-def build_schedule(
-    times_us: np.ndarray, freq: str, bar_interval: timedelta, session_tz: str = "America/New_York"
-) -> list[datetime]:
-    """Session-end test times: close of the last bar of each day / ISO week / month."""
-    if freq not in ("daily", "weekly", "monthly"):
-        raise ValueError(
-            f"schedule must be a list of datetimes or daily/weekly/monthly, got {freq!r}"
-        )
-    close = pl.Series("t", times_us + int(bar_interval / timedelta(microseconds=1)))
-    df = pl.DataFrame({"close": close.cast(pl.Datetime("us", "UTC"))}).with_columns(
-        local=pl.col("close").dt.convert_time_zone(session_tz)
-        - pl.duration(microseconds=int(bar_interval / timedelta(microseconds=1)))
-    )
-    key = {
-        "daily": pl.col("local").dt.date(),
-        "weekly": pl.col("local").dt.truncate("1w"),
-        "monthly": pl.col("local").dt.truncate("1mo"),
-    }[freq]
-    out = df.group_by(key.alias("k")).agg(pl.col("close").max()).sort("k")
-    return out["close"].to_list()
-
-
-def _ts_us(t: datetime) -> int:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return int((t - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
-
-
-def screen_pairs(
-    prices: pl.DataFrame,
-    pairs: Sequence[tuple[str, str, str]],
-    schedule: Sequence[datetime] | str,
-    window_bars: int,
-    pvalue_threshold: float = 0.05,
-    method: str = "eg",
-    bar_interval: timedelta = timedelta(minutes=1),
-    min_obs: int | None = None,
-    *,
-    maxlag: int | None = None,
-    autolag: str | None = "aic",
-    det_order: int = 0,
-    k_ar_diff: int = 1,
-    session_tz: str = "America/New_York",
-    created_at: datetime | None = None,
-    progress: bool = True,
-) -> pl.DataFrame:
-    """Walk-forward Engle-Granger (and optionally Johansen) screening; see the module docstring.
-
-    Returns one row per (pair, test time) with exactly the ``cointegration_results`` columns
-    (without the auto-increment ``id``). ``min_obs`` defaults to ``window_bars``.
-    """
-    if method not in ("eg", "both"):
-        raise ValueError(f"method must be 'eg' or 'both', got {method!r}")
-    if window_bars < 20:
-        raise ValueError(f"window_bars must be >= 20, got {window_bars}")
-    min_obs = window_bars if min_obs is None else int(min_obs)
-    try:  # the shortest admissible window must support the ADF lag regression
-        check_sample(min_obs, resolve_maxlag(min_obs, maxlag))
-    except ValueError as exc:
-        raise ValueError(f"min_obs={min_obs} is too small: {exc}") from exc
-    symbols = sorted({s for _, a, b in pairs for s in (a, b)})
-    col = {s: i for i, s in enumerate(symbols)}
-    times, mat = to_wide(prices, symbols)
-    step = int(bar_interval / timedelta(microseconds=1))
-    if isinstance(schedule, str):
-        schedule = build_schedule(times, schedule, bar_interval, session_tz)
-    created = created_at or datetime.now(UTC)
-    known_at = times + step
-    valid = np.isfinite(mat)
-    rows: list[dict] = []
-    n_short = 0
-    for test_ts in tqdm(
-        schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
-    ):
-        end = int(np.searchsorted(known_at, _ts_us(test_ts), side="right"))
-        by_len: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
-        for pair_id, a, b in pairs:
-            ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
-            if ok.size < min_obs:
-                n_short += 1
-                log.debug(
-                    "pair %s at %s: %d usable bars < min_obs=%d, marked not cointegrated",
-                    pair_id,
-                    test_ts,
-                    ok.size,
-                    min_obs,
-                )
-                rows.append(_row(pair_id, test_ts, created))
-                continue
-            by_len.setdefault(ok.size, []).append((pair_id, mat[ok, col[a]], mat[ok, col[b]]))
-        for group in by_len.values():
-            res = engle_granger_batch(
-                np.column_stack([g[1] for g in group]),
-                np.column_stack([g[2] for g in group]),
-                maxlag=maxlag,
-                autolag=autolag,
-            )
-            for j, (pair_id, y, x) in enumerate(group):
-                p = float(res["pvalue"][j])
-                row = _row(
-                    pair_id, test_ts, created, float(res["stat"][j]), p, float(res["beta"][j])
-                )
-                passed = p < pvalue_threshold
-                if method == "both":
-                    jo = johansen(np.column_stack([y, x]), det_order, k_ar_diff)
-                    row["johansen_trace"] = float(jo.trace_stat[0])
-                    row["johansen_pvalue"] = float(jo.trace_pvalue[0])
-                    passed = passed and row["johansen_pvalue"] < pvalue_threshold
-                row["is_cointegrated"] = bool(passed)
-                rows.append(row)
-    out = pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("test_ts", "pair_id")
-    log.info(
-        "screening: %d tests of %d pairs, %d cointegrated at p < %g; %d pair-tests had fewer than "
-        "min_obs=%d usable bars and are marked not cointegrated",
-        len(schedule),
-        len(pairs),
-        int(out["is_cointegrated"].sum()),
-        pvalue_threshold,
-        n_short,
-        min_obs,
-    )
-    return out
-
-
 def _window_rows(va: np.ndarray, vb: np.ndarray, end: int, k: int) -> np.ndarray:
     """Indices of the last ``k`` rows before ``end`` where both legs are valid (fewer if absent).
 
@@ -227,15 +106,160 @@ def _window_rows(va: np.ndarray, vb: np.ndarray, end: int, k: int) -> np.ndarray
         span *= 2
 
 
-def _row(pair_id, test_ts, created, stat=None, pvalue=None, beta=None) -> dict:
-    return {
-        "pair_id": pair_id,
-        "test_ts": test_ts if test_ts.tzinfo else test_ts.replace(tzinfo=UTC),
-        "adf_statistic": stat,
-        "adf_pvalue": pvalue,
-        "johansen_trace": None,
-        "johansen_pvalue": None,
-        "cointegrating_vector": None if beta is None else json.dumps([1.0, -beta]),
-        "is_cointegrated": False,
-        "created_at": created,
-    }
+def _exact_us(t: datetime) -> int:
+    """Epoch microseconds of ``t`` without float rounding."""
+    t = to_utc(t)
+    return (int(t.replace(microsecond=0).timestamp()) * 1_000_000) + t.microsecond
+
+
+def _combine(batches: list[CointBatch]) -> tuple[np.ndarray, ...]:
+    """Intersection-union combination: the largest p-value, the first test's statistic and the
+    first finite relation; the first reason of any test."""
+    pvalue = np.vstack([b.pvalue for b in batches]).max(axis=0)  # NaN if any test has none
+    beta = batches[0].beta.copy()
+    alpha = batches[0].alpha.copy()
+    for b in batches[1:]:
+        fill = ~np.isfinite(beta)
+        beta[fill], alpha[fill] = b.beta[fill], b.alpha[fill]
+    reason = [next((b.reason[j] for b in batches if b.reason[j] is not None), None)
+              for j in range(len(batches[0].reason))]  # fmt: skip
+    return batches[0].statistic, pvalue, beta, alpha, reason
+
+
+def window_stats(
+    prices: pl.DataFrame,
+    pairs: Sequence[tuple[str, str, str]],
+    schedule: Sequence[datetime],
+    tests: Sequence,
+    window_bars: int,
+    min_obs: int,
+    hurst: HurstBound,
+    ou: OUParamsNb,
+    bar_interval: timedelta = timedelta(minutes=1),
+    progress: bool = True,
+) -> pl.DataFrame:
+    """One row per (pair, test time) with :data:`STATS_SCHEMA`: the configured tests' statistics,
+    the combined p-value, the relation, the spread-quality statistics and the reason a window got
+    no result (see the module docstring)."""
+    need = max([min_obs, *(t.min_obs() for t in tests)])
+    method = "+".join(t.name for t in tests)
+    symbols = sorted({s for _, a, b in pairs for s in (a, b)})
+    col = {s: i for i, s in enumerate(symbols)}
+    times, mat = to_wide(prices, symbols)
+    known_at = times + int(bar_interval / timedelta(microseconds=1))
+    valid = np.isfinite(mat)
+    frames: list[pl.DataFrame] = []
+    reasons: dict[str, int] = {}
+    for test_ts in tqdm(
+        schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
+    ):
+        end = int(np.searchsorted(known_at, _exact_us(test_ts), side="right"))
+        by_len: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        bad: list[tuple[str, int, str]] = []
+        for pair_id, a, b in pairs:
+            ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
+            y, x = mat[ok, col[a]], mat[ok, col[b]]
+            why = short_reason(ok.size, need) or leg_reason(y, x)
+            if why is not None:
+                bad.append((pair_id, ok.size, why))
+                continue
+            by_len.setdefault(ok.size, []).append((pair_id, y, x))
+        parts = [_degenerate_frame(bad, method)] if bad else []
+        for n, group in by_len.items():
+            parts.append(_group_frame(group, n, tests, method, hurst, ou))
+        if not parts:
+            continue
+        frame = pl.concat(parts).with_columns(
+            pl.lit(to_utc(test_ts), dtype=UTC_US).alias("test_ts")
+        )
+        frames.append(frame)
+        for why in frame["reason"].drop_nulls().to_list():
+            key = why.split(":")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+    for key, count in sorted(reasons.items()):
+        log.info("screening: %d pair-tests without a result (%s)", count, key)
+    if not frames:
+        return pl.DataFrame(schema=STATS_SCHEMA)
+    return pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")
+
+
+def _group_frame(group, n, tests, method, hurst, ou) -> pl.DataFrame:
+    y = np.column_stack([g[1] for g in group])
+    x = np.column_stack([g[2] for g in group])
+    batches = [t.run(y, x) for t in tests]
+    statistic, pvalue, beta, alpha, reason = _combine(batches)
+    for pid, why in zip((g[0] for g in group), reason, strict=True):
+        if why is not None:
+            log.debug("screening: pair %s, %d rows: %s", pid, n, why)
+    ok = np.array([r is None for r in reason])
+    q = spread_quality(y, x, np.where(ok, beta, np.nan), np.where(ok, alpha, np.nan), hurst, ou)
+    cols = {c: np.full(len(group), np.nan) for c in TEST_COLUMNS}
+    for b, t in zip(batches, tests, strict=True):
+        cols[t.stat_column] = np.where(ok, b.statistic, np.nan)
+        cols[t.pvalue_column] = np.where(ok, b.pvalue, np.nan)
+    return pl.DataFrame(
+        {
+            "pair_id": [g[0] for g in group],
+            "method": [method] * len(group),
+            "n_obs": np.full(len(group), n, dtype=np.int64),
+            "statistic": np.where(ok, statistic, np.nan),
+            "pvalue": np.where(ok, pvalue, np.nan),
+            **cols,
+            "beta": np.where(ok, beta, np.nan),
+            "alpha": np.where(ok, alpha, np.nan),
+            "half_life": q.half_life,
+            "hurst": q.hurst,
+            "crossings": np.where(ok, q.crossings, -1),
+            "reason": reason,
+        },
+        schema={k: v for k, v in STATS_SCHEMA.items() if k != "test_ts"},
+    ).with_columns(
+        pl.col("crossings").replace(-1, None),
+        pl.col(pl.Float64).fill_nan(None),  # no statistic = null, as in the SQL tables
+    )
+
+
+def _degenerate_frame(bad: list[tuple[str, int, str]], method: str) -> pl.DataFrame:
+    for pid, n, why in bad:
+        log.debug("screening: pair %s, %d rows: %s", pid, n, why)
+    schema = {k: v for k, v in STATS_SCHEMA.items() if k != "test_ts"}
+    return pl.DataFrame(
+        {
+            "pair_id": [b[0] for b in bad],
+            "method": [method] * len(bad),
+            "n_obs": [b[1] for b in bad],
+            "reason": [b[2] for b in bad],
+        },
+        schema={k: schema[k] for k in ("pair_id", "method", "n_obs", "reason")},
+    ).select(  # fmt: skip
+        [
+            pl.col(k)
+            if k in ("pair_id", "method", "n_obs", "reason")
+            else pl.lit(None, dtype=v).alias(k)
+            for k, v in schema.items()
+        ]  # fmt: skip
+    )
+
+
+def screen_pairs(
+    prices: pl.DataFrame,
+    pairs: Sequence[tuple[str, str, str]],
+    schedule: Sequence[datetime],
+    cfg,
+    created_at: datetime,
+    progress: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Window statistics plus the selection funnel at ``schedule`` with the
+    :class:`statarb.alpha.config.AlphaConfig` ``cfg`` -> (``cointegration_results`` rows,
+    ``selection_log`` rows), both stamped ``created_at``."""
+    from statarb.alpha.ou_fit import ou_record
+    from statarb.alpha.selection.funnel import cointegration_rows, decide, selection_log_rows
+
+    o, scr = cfg.ou, cfg.screening
+    stats = window_stats(
+        prices, pairs, schedule, scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
+        ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
+        timedelta(minutes=cfg.bar_minutes), progress,
+    )  # fmt: skip
+    decided = decide(stats, cfg.selection)
+    return cointegration_rows(decided, created_at), selection_log_rows(decided, created_at)

@@ -1,4 +1,4 @@
-"""Per-pair Kalman spreads, window bookkeeping and the information-time schedule.
+"""Per-pair Kalman spreads and window bookkeeping (schedule: :mod:`statarb.alpha.schedule`).
 
 ``spread_series`` rows (spec §5.3) and ``kalman_params`` rows (spec §4.2) for one pair, from an
 aligned price panel (``datetime, price_a, price_b``; A is the dependent leg). The filter runs once
@@ -13,66 +13,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from statarb.alpha.kalman_filter import KalmanState, kalman_hedge, process_covariance
+from statarb.conventions import UTC_US
 from statarb.storage.parquet_schemas import SPREAD_SERIES
 
-UTC_US = pl.Datetime("us", "UTC")
-SCHEDULE_MODES = ("session_close", "weekly", "monthly", "every_n_bars", "explicit")
 
-
-def build_schedule(
-    datetimes: pl.Series, params: Mapping[str, Any], bar_interval: timedelta
-) -> pl.Series:
-    """Schedule times ``T`` (sorted, unique, ``Datetime(us, UTC)``) from the bar open times.
-
-    ``mode``: ``session_close`` (per UTC date, last bar open + ``bar_interval``: US sessions never
-    cross UTC midnight), ``weekly`` / ``monthly`` (close of the last session of each ISO week /
-    calendar month in ``session_tz``, default America/New_York, via
-    :func:`statarb.alpha.screening.build_schedule`), ``every_n_bars`` (``n``: after every ``n``-th bar of the timeline, at
-    its close), ``explicit`` (``times``: ISO strings with offset, or naive = UTC).
-    """
-    mode = params.get("mode", "session_close")
-    dts = datetimes.cast(UTC_US).unique().sort()
-    if mode == "session_close":
-        ends = (
-            pl.DataFrame({"dt": dts})
-            .group_by(pl.col("dt").dt.date().alias("d"))
-            .agg(pl.col("dt").max())["dt"]
-        )
-        out = ends + bar_interval
-    elif mode in ("weekly", "monthly"):
-        from statarb.alpha.screening import build_schedule as period_ends
-
-        tz = params.get("session_tz", "America/New_York")
-        ends = period_ends(dts.cast(pl.Int64).to_numpy(), mode, bar_interval, tz)
-        out = pl.Series(ends, dtype=UTC_US)
-    elif mode == "every_n_bars":
-        n = int(params.get("n", 0))
-        if n < 1:
-            raise ValueError(f"alpha.schedule.n must be >= 1 for every_n_bars, got {n}")
-        out = dts.gather(np.arange(n - 1, dts.len(), n)) + bar_interval
-    elif mode == "explicit":
-        times = params.get("times") or []
-        parsed = []
-        for s in times:
-            t = s if isinstance(s, datetime) else datetime.fromisoformat(str(s))
-            parsed.append(t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC))
-        out = pl.Series(parsed, dtype=UTC_US)
-    else:
-        raise ValueError(f"alpha.schedule.mode must be one of {SCHEDULE_MODES}, got {mode!r}")
-    return out.cast(UTC_US).unique().sort().rename("test_ts")
-
-
-def _initial_state(
-    params: Mapping[str, Any], price_a0: float, pair_id: str | None = None
-) -> KalmanState:
-    init = (params.get("warm_start") or {}).get(pair_id) or params.get("initial_state") or {}
+def _initial_state(cfg: Any, price_a0: float, pair_id: str | None = None) -> KalmanState:
+    init = (cfg.warm_start or {}).get(pair_id) or cfg.initial_state.model_dump()
     if isinstance(init, str):  # a kalman_params.initial_state JSON (warm start)
         return KalmanState.from_json(init)
     P = init.get("P")
@@ -86,31 +39,44 @@ def _initial_state(
 
 
 def kalman_settings(
-    params: Mapping[str, Any], price_a0: float, pair_id: str | None = None
+    cfg: Any, price_a0: float, pair_id: str | None = None
 ) -> tuple[float, float, KalmanState]:
-    """``(q, R, initial)`` from ``alpha.kalman``: ``Q = q I`` with ``q = delta / (1 - delta)``
-    (Chan) unless ``process_noise`` is given; ``R = measurement_noise`` or, if null,
-    ``(r_frac * first price of A)^2`` (known at the first bar, so no look-ahead).
+    """``(q, R, initial)`` from ``alpha.kalman`` (:class:`statarb.alpha.config.KalmanConfig`):
+    ``Q = q I`` with ``q = delta / (1 - delta)`` (Chan) unless ``process_noise`` is given;
+    ``R = measurement_noise`` or, if null, ``(r_frac * first price of A)^2`` (known at the first
+    bar, so no look-ahead).
 
     Initial state: ``warm_start[pair_id]`` if present (a ``kalman_params.initial_state`` JSON
-    string or a ``{beta, alpha, P}`` mapping), else ``initial_state`` (same forms), else the
-    default ``beta = 1, alpha = 0, P = diag(1, price_a0^2)``."""
-    if params.get("process_noise") is not None:
-        q = float(process_covariance(q=float(params["process_noise"]))[0, 0])
+    string or a ``{beta, alpha, P}`` mapping), else ``initial_state``; ``P`` null gives
+    ``diag(1, price_a0^2)``. Q must be positive semi-definite (``q = 0``: a constant hedge ratio,
+    recursive least squares), R and the initial P positive (semi-)definite; a violation names the
+    parameter."""
+    if cfg.process_noise is not None:
+        q = float(process_covariance(q=float(cfg.process_noise))[0, 0])
     else:
-        q = float(process_covariance(delta=float(params.get("delta", 1e-10)))[0, 0])
-    R = params.get("measurement_noise")
-    R = float(R) if R is not None else (float(params.get("r_frac", 0.005)) * float(price_a0)) ** 2
-    if not R > 0:
-        raise ValueError(f"alpha.kalman measurement noise must be > 0, got {R}")
-    return q, R, _initial_state(params, price_a0, pair_id)
+        q = float(process_covariance(delta=float(cfg.delta))[0, 0])
+    R = cfg.measurement_noise
+    R = float(R) if R is not None else (float(cfg.r_frac) * float(price_a0)) ** 2
+    if not (np.isfinite(R) and R > 0):
+        raise ValueError(
+            f"alpha.kalman.measurement_noise: R must be > 0, got {R} (r_frac={cfg.r_frac}, "
+            f"first price of leg A {price_a0}{' of ' + pair_id if pair_id else ''})"
+        )
+    state = _initial_state(cfg, price_a0, pair_id)
+    P = np.asarray(state.P, dtype=np.float64)
+    if not (np.all(np.isfinite(P)) and np.allclose(P, P.T) and np.linalg.eigvalsh(P).min() >= 0):
+        where = f"warm_start.{pair_id}" if (cfg.warm_start or {}).get(pair_id) else "initial_state"
+        raise ValueError(
+            f"alpha.kalman.{where}.P must be symmetric positive semi-definite, got {P.tolist()}"
+        )
+    return q, R, state
 
 
 def kalman_spreads_for_pair(
     pair_id: str,
     panel: pl.DataFrame,
     schedule: pl.Series,
-    params: Mapping[str, Any],
+    cfg: Any,
     bar_interval: timedelta,
     emit_state: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -130,7 +96,7 @@ def kalman_spreads_for_pair(
     dts = panel["datetime"].cast(UTC_US)
     y = panel["price_a"].to_numpy().astype(np.float64)
     x = panel["price_b"].to_numpy().astype(np.float64)
-    q, R, state = kalman_settings(params, y[0], pair_id)
+    q, R, state = kalman_settings(cfg, y[0], pair_id)
     Q = q * np.eye(2)
     stops = (dts + bar_interval).search_sorted(schedule.cast(UTC_US), side="right").to_numpy()
     bounds = [0, *[int(s) for s in stops], n]

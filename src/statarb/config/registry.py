@@ -17,7 +17,9 @@ from kedro.framework.hooks import hook_impl
 from statarb.config.strict import ConfigError, StrictModel
 
 #: section name -> "module:Model"
-SECTIONS: dict[str, str] = {}
+SECTIONS: dict[str, str] = {
+    "alpha": "statarb.alpha.config:AlphaConfig",
+}
 
 
 def model_for(section: str) -> type[StrictModel]:

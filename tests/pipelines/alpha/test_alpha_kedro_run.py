@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import polars as pl
@@ -10,6 +9,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from test_alpha_pipeline import SYMS, make_bars
+from tests.config_helpers import with_overrides
 
 from statarb.pipelines.alpha import create_pipeline
 from statarb.storage import parquet_schemas as ps
@@ -27,7 +27,13 @@ CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 
 
 def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
-    params = yaml.safe_load((CONF / "parameters_alpha.yml").read_text())["alpha"]
+    shipped = yaml.safe_load((CONF / "parameters_alpha.yml").read_text())["alpha"]
+    # three sessions of data: one-session windows, and no persistence memory
+    params = with_overrides(
+        shipped,
+        {"screening.window_bars": 390, "screening.min_obs": 390,
+         "selection.persistence.enter_after": 1},
+    )  # fmt: skip
     catalog_cfg = yaml.safe_load((CONF / "catalog_alpha.yml").read_text())
     assert params["universe"]["mode"] == "sector"
     raw = tmp_path / "symbols.csv"
@@ -47,26 +53,25 @@ def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
     catalog["bars_adjusted"] = bars
     catalog["spread_series"] = spreads
     catalog["ou_output"] = ou_out
-    for name in ("pair_universe", "cointegration_results", "kalman_params", "ou_params"):
+    for name in ("pair_universe", "cointegration_results", "selection_log", "kalman_params",
+                 "ou_params"):  # fmt: skip
         catalog[name] = KeptMemoryDataset(copy_mode="assign")
 
-    pipe = create_pipeline()
-    if importlib.util.find_spec("statarb.alpha.screening") is None:
-        pipe = pipe.filter(node_names=[n.name for n in pipe.nodes if n.name != "alpha_screening"])
-    SequentialRunner().run(pipe, catalog)
+    SequentialRunner().run(create_pipeline(), catalog)
 
     pu = catalog.load("pair_universe")
     assert pu["pair_id"].to_list() == ["AAA_BBB", "CCC_DDD"]
+    cr = catalog.load("cointegration_results")
+    log = catalog.load("selection_log")
+    assert cr.height == log.height == 2 * 3  # two pairs, three session closes
+    assert set(cr.filter(pl.col("is_cointegrated"))["pair_id"]) == {"AAA_BBB"}
     sp = spreads.load().collect()
-    assert set(sp["pair_id"]) == {"AAA_BBB", "CCC_DDD"}
+    assert set(sp["pair_id"]) == {"AAA_BBB"}  # only the selected pair gets a spread series
     assert sp.select(ps.SPREAD_SERIES.names()).schema == ps.SPREAD_SERIES
     ou = ou_out.load().collect()
     assert ou.select(ps.OU_OUTPUT.names()).schema == ps.OU_OUTPUT
     oup = catalog.load("ou_params")
-    # one OU row per pair per session close once min_obs (390) transitions are known
-    assert oup.height == ou.height == 2 * 2
+    # one OU row per session close once min_obs (390) transitions are known
+    assert oup.height == ou.height == 2
     kp = catalog.load("kalman_params")
-    if "alpha_screening" in [n.name for n in pipe.nodes]:
-        cr = catalog.load("cointegration_results")
-        assert set(cr["pair_id"]) <= {"AAA_BBB", "CCC_DDD"}
-    assert kp.height == 2 * 3 and kp["window_end"].n_unique() == 3
+    assert kp.height == 3 and kp["window_end"].n_unique() == 3

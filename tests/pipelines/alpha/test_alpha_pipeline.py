@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
+from tests.config_helpers import base_params, with_overrides
 
 from statarb.alpha.ou_ref import ou_fit_ols
 from statarb.alpha.spreads import replay_window
@@ -56,29 +56,38 @@ def make_bars(n_days: int = 3, seed: int = 0) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-PARAMS = {
-    "bar_minutes": 1,
-    "universe": {"mode": "groups", "groups": {"g": SYMS}},
-    "schedule": {"mode": "every_n_bars", "n": 195},
-    "screening": {"window_bars": 390, "pvalue_threshold": 0.05, "method": "eg", "min_obs": 100},
-    "kalman": {"delta": 1e-9, "r_frac": 0.005, "initial_state": {"beta": 1.0, "alpha": 0.0}},
-    "ou": {"window_bars": 390, "min_obs": 200},
-    "bands": {"k_entry": 2.0, "k_exit": 0.5},
-}
+PARAMS = with_overrides(
+    base_params("alpha"),
+    {
+        "universe.mode": "groups",
+        "universe.groups": {"g": SYMS},
+        "schedule.mode": "every_n_bars",
+        "schedule.n": 195,
+        "screening.window_bars": 390,
+        "screening.min_obs": 100,
+        "selection.persistence.enter_after": 1,
+        "kalman.delta": 1e-9,
+        "kalman.r_frac": 0.005,
+        "kalman.emit_state": True,
+        "ou.window_bars": 390,
+        "ou.min_obs": 200,
+        "ou.estimator": "mle",
+        "bands.k_exit": 0.5,
+    },
+)
 SYMBOLS = pl.DataFrame({"symbol_id": SYMS})
 
 
-def run_nodes(bars: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    pu = nodes.build_universe(SYMBOLS, None, PARAMS)
+def run_nodes(bars: pl.DataFrame, params: dict = PARAMS) -> dict[str, pl.DataFrame]:
+    pu = nodes.build_universe(SYMBOLS, None, params)
     panel = nodes.build_price_panel(bars.lazy(), pu)
-    sched = nodes.build_alpha_schedule(panel, PARAMS)
-    spreads, kparams = nodes.compute_spreads(panel, pu, sched, PARAMS)
-    ou_params, ou_output = nodes.fit_ou_params(spreads.lazy(), pu, sched, PARAMS)
-    out = {"pair_universe": pu, "panel": panel, "schedule": sched, "spread_series": spreads,
-           "kalman_params": kparams, "ou_params": ou_params, "ou_output": ou_output}  # fmt: skip
-    with contextlib.suppress(ImportError):  # screening module not merged yet
-        out["cointegration_results"] = nodes.screen_universe(panel, pu, sched, PARAMS)
-    return out
+    sched = nodes.build_alpha_schedule(panel, params)
+    coint, sel_log = nodes.screen_universe(panel, pu, sched, params)
+    spreads, kparams, fits = nodes.compute_spreads(panel, pu, coint, sched, params)
+    ou_params, ou_output = nodes.fit_ou_params(spreads.lazy(), fits, pu, sched, params)
+    return {"pair_universe": pu, "panel": panel, "schedule": sched, "spread_series": spreads,
+            "kalman_params": kparams, "ou_params": ou_params, "ou_output": ou_output,
+            "cointegration_results": coint, "selection_log": sel_log}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +111,12 @@ def test_output_schemas_follow_the_spec(out) -> None:
     assert out["ou_params"].columns == list(nodes.OU_PARAMS_COLUMNS)
     sp = out["spread_series"]
     assert sp.select("pair_id", "datetime").is_unique().all()
-    # one row per aligned, non-outlier bar of both legs
+    # only the pairs the funnel selected get spreads (spec §6.2), every aligned non-outlier bar
+    selected = out["cointegration_results"].filter(pl.col("is_cointegrated"))["pair_id"].unique()
+    assert selected.to_list() == ["AAA_BBB"]
+    assert sp["pair_id"].unique().to_list() == ["AAA_BBB"]
     assert sp.filter(pl.col("pair_id") == "AAA_BBB").height == 3 * 390 - 1
-    assert sp.filter(pl.col("pair_id") == "BBB_CCC").height == 3 * 390 - 1
+    assert set(out["kalman_params"]["pair_id"]) == set(out["ou_params"]["pair_id"]) == {"AAA_BBB"}
     # row identity spread = price_a - beta * price_b - alpha (alpha in kalman_state)
     j = sp.filter(pl.col("pair_id") == "AAA_BBB").join(out["panel"], on="datetime")
     alpha = (
@@ -159,36 +171,52 @@ def test_ou_rows_equal_statsmodels_on_known_window(out) -> None:
     )
 
 
-def _stamped_upto(out: dict[str, pl.DataFrame], t: datetime) -> dict[str, pl.DataFrame]:
+def _stamped_upto(
+    out: dict[str, pl.DataFrame], t: datetime, pairs: set[str] | None = None
+) -> dict[str, pl.DataFrame]:
     keep = {
         "spread_series": pl.col("datetime") + MIN <= t,
         "kalman_params": pl.col("window_end") <= t,
         "ou_params": pl.col("window_end") <= t,
         "ou_output": pl.col("window_end") <= t,
         "cointegration_results": pl.col("test_ts") <= t,
+        "selection_log": pl.col("test_ts") <= t,
     }
-    return {
-        k: out[k].filter(f).drop("created_at", strict=False).sort(out[k].columns[:2])
-        for k, f in keep.items()
-        if k in out
-    }
+    per_pair = {"spread_series", "kalman_params", "ou_params", "ou_output"}
+    res = {}
+    for k, f in keep.items():
+        df = out[k].filter(f)
+        if k in per_pair and pairs is not None:
+            df = df.filter(pl.col("pair_id").is_in(sorted(pairs)))
+        res[k] = df.drop("created_at", strict=False).sort(out[k].columns[:2])
+    return res
 
 
 def test_no_look_ahead(bars, out) -> None:
-    """Perturb every bar not yet known at t; everything stamped <= t is bit-identical."""
+    """Perturb every bar not yet known at t; every decision stamped <= t is bit-identical, and so
+    is every value stamped <= t of the pairs that get series in both runs. (Which pairs get a
+    series is decided over the whole run - any test time - and documented as such; the backtest
+    trades a pair at t only when the decision as of t allows it.)"""
     t = datetime(2026, 3, 3, 17, 15, tzinfo=UTC)  # mid-session, between schedule points
     rng = np.random.default_rng(99)
     later = pl.col("datetime") + MIN > t
-    noise = pl.Series(rng.normal(0, 5.0, bars.height))
+    noise = pl.Series(rng.normal(0, 1.0, bars.height))
     pert = bars.with_columns(
-        pl.when(later).then(pl.col("close") * 1.3 + noise).otherwise(pl.col("close")).alias("close")
+        pl.when(later)
+        .then(pl.col("close") * 1.01 + noise)
+        .otherwise(pl.col("close"))
+        .alias("close")
     )
-    got = _stamped_upto(run_nodes(pert), t)
-    ref = _stamped_upto(out, t)
+    params = with_overrides(PARAMS, {"selection.multiple_testing.method": "none"})
+    ref_out, got_out = run_nodes(bars, params), run_nodes(pert, params)
+    both = set(ref_out["spread_series"]["pair_id"]) & set(got_out["spread_series"]["pair_id"])
+    assert "AAA_BBB" in both
+    got, ref = _stamped_upto(got_out, t, both), _stamped_upto(ref_out, t, both)
     assert ref["spread_series"].height > 0 and ref["ou_params"].height > 0
+    assert ref["cointegration_results"]["is_cointegrated"].any()
     for k in ref:
         assert got[k].equals(ref[k], null_equal=True), k
     # and the perturbation does change later outputs (the test can fail)
-    after = run_nodes(pert)["spread_series"].filter(~(pl.col("datetime") + MIN <= t))
-    before = out["spread_series"].filter(~(pl.col("datetime") + MIN <= t))
+    after = got_out["spread_series"].filter(~(pl.col("datetime") + MIN <= t))
+    before = ref_out["spread_series"].filter(~(pl.col("datetime") + MIN <= t))
     assert not after["beta"].equals(before["beta"])

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from test_alpha_pipeline import SYMBOLS, make_bars, run_nodes
 
-from statarb.alpha.spreads import build_schedule
+from statarb.alpha.schedule import build_schedule
 from statarb.storage.sql_dataset import SQLTableDataset
 
 MIN = timedelta(minutes=1)
@@ -24,9 +24,13 @@ def out() -> dict[str, pl.DataFrame]:
 def test_relational_outputs_round_trip_and_upsert_idempotently(out, db_url: str) -> None:
     cred = {"con": db_url}
     SQLTableDataset("symbols", credentials=cred).save(SYMBOLS)
-    names = ["pair_universe", "kalman_params", "ou_params"]
-    if "cointegration_results" in out:
-        names.append("cointegration_results")
+    names = [
+        "pair_universe",
+        "kalman_params",
+        "ou_params",
+        "cointegration_results",
+        "selection_log",
+    ]
     for name in names:
         ds = SQLTableDataset(name, credentials=cred)
         ds.save(out[name])

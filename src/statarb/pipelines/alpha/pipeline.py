@@ -1,5 +1,6 @@
 """The ``alpha`` pipeline: ``bars_adjusted`` -> ``pair_universe``, ``cointegration_results``,
-``spread_series``, ``kalman_params``, ``ou_params``, ``ou_output`` (see docs/alpha.md)."""
+``selection_log``, ``spread_series``, ``kalman_params``, ``ou_params``, ``ou_output``
+(see docs/alpha.md and docs/cointegration.md)."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -30,18 +31,30 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.screen_universe,
                 ["alpha_price_panel", "pair_universe", "alpha_schedule", "params:alpha"],
-                "cointegration_results",
+                ["cointegration_results", "selection_log"],
                 name="alpha_screening",
             ),
             node(
                 nodes.compute_spreads,
-                ["alpha_price_panel", "pair_universe", "alpha_schedule", "params:alpha"],
-                ["spread_series", "kalman_params"],
+                [
+                    "alpha_price_panel",
+                    "pair_universe",
+                    "cointegration_results",
+                    "alpha_schedule",
+                    "params:alpha",
+                ],
+                ["spread_series", "kalman_params", "alpha_formation_fits"],
                 name="alpha_kalman_spreads",
             ),
             node(
                 nodes.fit_ou_params,
-                ["spread_series", "pair_universe", "alpha_schedule", "params:alpha"],
+                [
+                    "spread_series",
+                    "alpha_formation_fits",
+                    "pair_universe",
+                    "alpha_schedule",
+                    "params:alpha",
+                ],
                 ["ou_params", "ou_output"],
                 name="alpha_ou_fit",
             ),

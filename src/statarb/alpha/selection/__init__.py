@@ -1,0 +1,1 @@
+"""The pair-selection funnel: test, multiple testing, spread quality, matching, persistence."""

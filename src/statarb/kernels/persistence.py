@@ -1,0 +1,41 @@
+"""Numba kernel: hysteresis of the selection decision over a pair's test times.
+
+A pair becomes tradable after ``enter_after`` consecutive passing tests and stops after
+``exit_after`` consecutive failing ones (Schmitt-trigger rule; persistence filters of this kind are
+common in pairs selection, e.g. requiring repeated significance before trading). Rows are sorted by
+pair, then test time; ``starts`` holds the first row of each pair (plus the total length at the end).
+``alpha/selection/persistence.py`` holds the plain Python twin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def hysteresis_kernel(
+    passed: np.ndarray, starts: np.ndarray, enter_after: int, exit_after: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(streak, on)``: consecutive passes up to each row, and the tradable state after it."""
+    n = passed.shape[0]
+    streak = np.zeros(n, dtype=np.int64)
+    on = np.zeros(n, dtype=np.bool_)
+    for g in range(starts.shape[0] - 1):
+        state = False
+        ok = 0
+        bad = 0
+        for i in range(starts[g], starts[g + 1]):
+            if passed[i]:
+                ok += 1
+                bad = 0
+            else:
+                bad += 1
+                ok = 0
+            if not state and ok >= enter_after:
+                state = True
+            elif state and bad >= exit_after:
+                state = False
+            streak[i] = ok
+            on[i] = state
+    return streak, on

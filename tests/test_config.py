@@ -1,0 +1,89 @@
+"""Typed configuration: a typo in a section is refused at start-up with its path and the closest
+valid name; section models carry no defaults (the YAML is the only place they live); the shipped
+environments validate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from statarb.config.registry import SECTIONS, model_for, validate_parameters
+from statarb.config.strict import ConfigError
+from tests.config_helpers import base_params
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _walk(model: type[BaseModel], path: str):
+    for name, field in model.model_fields.items():
+        yield f"{path}.{name}", field
+        ann = field.annotation
+        for cand in (ann, *getattr(ann, "__args__", ())):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                yield from _walk(cand, f"{path}.{name}")
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_models_declare_no_defaults(section):
+    with_default = [p for p, f in _walk(model_for(section), section)
+                    if f.default is not PydanticUndefined or f.default_factory is not None]  # fmt: skip
+    assert with_default == [], f"defaults belong in the YAML: {with_default}"
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_shipped_section_validates_and_a_typo_is_refused(section):
+    raw = base_params(section)
+    validate_parameters({section: raw})
+    key = next(iter(raw))
+    raw[key + "x"] = raw.pop(key)
+    with pytest.raises(ConfigError) as exc:
+        validate_parameters({section: raw})
+    msg = str(exc.value)
+    assert f"{section}.{key}x: unknown key (did you mean '{section}.{key}'" in msg
+    assert f"{section}.{key}: required key is missing" in msg
+
+
+def test_nested_typo_names_the_full_path():
+    raw = base_params("alpha")
+    raw["screening"]["params"]["eg"]["autolagg"] = "aic"
+    with pytest.raises(ConfigError, match=r"alpha\.screening\.params\.eg\.autolagg: unknown key"):
+        validate_parameters({"alpha": raw})
+
+
+def test_kedro_run_stops_at_start_up_on_a_typo(tmp_path: Path):
+    """The hook validates every section before any node runs: nothing is written."""
+    import shutil
+
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(
+        REPO / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("credentials.yml")
+    )
+    shutil.copy(REPO / "conf/base/credentials.yml", tmp_path / "conf/base")
+    (tmp_path / "conf/local").mkdir(exist_ok=True)
+    shutil.copytree(REPO / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "conf/local/parameters_typo.yml").write_text("alpha:\n  bar_minutez: 1\n")
+    kedro = Path(sys.executable).parent / "kedro"
+    proc = subprocess.run([str(kedro), "run", "--pipelines", "alpha"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "alpha.bar_minutez: unknown key (did you mean 'alpha.bar_minutes'" in out
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("env", ["local", "arch_daily"])
+def test_shipped_environments_validate(env):
+    from kedro.config import OmegaConfigLoader
+
+    from statarb.settings import CONFIG_LOADER_ARGS
+
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    params = OmegaConfigLoader(str(REPO / "conf"), env=env, **args)["parameters"]
+    out = validate_parameters(params)
+    assert set(out) == set(SECTIONS) & set(params)
