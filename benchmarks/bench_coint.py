@@ -1,8 +1,15 @@
-"""Benchmark: Engle-Granger batch kernel vs a statsmodels ``coint`` loop, measured in one run.
+"""Benchmark: Engle-Granger batch kernel vs a statsmodels ``coint`` loop, and the cost of the
+selection funnel over the test alone, measured in one run.
 
-All pairs of 50 synthetic symbols x 2,000 bars (1,225 pairs), ``autolag="aic"`` with statsmodels'
-default maxlag. statsmodels is timed on a random subset of pairs and extrapolated linearly to all
-pairs (stated in the output). Numba compile / cache-load time is reported separately. Run:
+1. All pairs of 50 synthetic symbols x 2,000 bars (1,225 pairs), ``autolag="aic"`` with
+   statsmodels' default maxlag. statsmodels is timed on a random subset of pairs and extrapolated
+   linearly to all pairs (stated in the output). Numba compile / cache-load time is reported
+   separately.
+2. Walk-forward screening on the default synthetic market (``statarb generate`` in memory: 30
+   symbols, 82 sessions, 98 within-sector pairs, a test at every session close on the trailing
+   7,800 bars, the shipped ``parameters_alpha.yml``): the test alone (the Engle-Granger batch on
+   every window, what screening computed before the funnel) against the whole funnel (windows,
+   degenerate checks, test, spread quality, decision). Run:
 
     .venv/bin/python benchmarks/bench_coint.py [--symbols 50] [--bars 2000] [--subset 60]
 """
@@ -102,5 +109,67 @@ def main() -> None:
     )
 
 
+def screening_section(repeat: int, days: int | None) -> None:
+    """Section 2 of the module docstring."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    import polars as pl
+    import yaml
+
+    from statarb.alpha.config import AlphaConfig
+    from statarb.alpha.schedule import build_schedule
+    from statarb.alpha.screening import _window_rows, screen_pairs
+    from statarb.synthetic.config import load_config
+    from statarb.synthetic.generator import build
+
+    conf = Path(__file__).resolve().parents[1] / "conf" / "base"
+    cfg = AlphaConfig.from_params(
+        yaml.safe_load((conf / "parameters_alpha.yml").read_text())["alpha"], "alpha"
+    )
+    m = build(load_config(conf / "parameters_synthetic.yml").with_overrides(n_days=days)).market
+    syms = list(m.symbols)
+    pairs = [
+        (f"{a}_{b}", a, b)
+        for i, a in enumerate(syms)
+        for j, b in enumerate(syms)
+        if a < b and m.sectors[i] == m.sectors[j]
+    ]
+    times = np.asarray(m.clock.utc_us, dtype=np.int64)
+    panel = pl.DataFrame(
+        {"datetime": pl.Series(times).cast(pl.Datetime("us", "UTC")),
+         **{s: m.close[:, k] for k, s in enumerate(syms)}}
+    )  # fmt: skip
+    sched = build_schedule(panel["datetime"], cfg.schedule, timedelta(minutes=1)).to_list()
+    w = cfg.screening.window_bars
+    col = {s: k for k, s in enumerate(syms)}
+    valid = np.isfinite(m.close)
+    ends = np.searchsorted(times + 60_000_000, [int(t.timestamp() * 1e6) for t in sched], "right")
+
+    def test_alone() -> int:
+        n_tests = 0
+        for end in ends:
+            rows = [_window_rows(valid[:, col[a]], valid[:, col[b]], int(end), w) for _, a, b in pairs]
+            if rows[0].size < w:
+                continue
+            y = np.column_stack([m.close[r, col[a]] for r, (_, a, _) in zip(rows, pairs, strict=True)])
+            x = np.column_stack([m.close[r, col[b]] for r, (_, _, b) in zip(rows, pairs, strict=True)])
+            engle_granger_batch(y, x)
+            n_tests += len(pairs)
+        return n_tests
+
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    n_tests = test_alone()
+    screen_pairs(panel, pairs, sched, cfg, now)
+    t_test = best_of(test_alone, repeat)
+    t_funnel = best_of(lambda: screen_pairs(panel, pairs, sched, cfg, now), repeat)
+    print(f"\nscreening: {len(pairs)} pairs x {len(sched)} session closes, window {w} bars, "
+          f"{n_tests} full-window pair-tests, {numba.get_num_threads()} threads")  # fmt: skip
+    print(f"test alone (EG on every window) : {t_test:6.2f} s, {t_test / n_tests * 1e3:.3f} ms/pair-test")
+    print(f"whole funnel (shipped config)   : {t_funnel:6.2f} s, {t_funnel / n_tests * 1e3:.3f} ms/pair-test")
+    print(f"funnel / test alone             : {t_funnel / t_test:.2f}x")
+
+
 if __name__ == "__main__":
     main()
+    screening_section(3, None)

@@ -72,7 +72,7 @@ def test_engle_granger_adapter_rejects_collinear_unlike_statsmodels():
     y[:, 0] = 3.0 * x[:, 0] - 1.0  # collinear
     y[:, 1] = x[:, 1] + rng.normal(0, 0.5, 400)  # cointegrated
     y[:, 2] = 50 + np.cumsum(rng.normal(size=400))  # independent random walks
-    res = EngleGrangerTest(EGParams(maxlag=None, autolag="aic", trend="c")).run(y, x)
+    res = EngleGrangerTest(EGParams(maxlag=None, autolag="aic", trend="c")).run(y.T, x.T)
     assert res.reason[0] == "collinear_legs" and np.isnan(res.pvalue[0])
     assert res.reason[1] is None and res.pvalue[1] < 0.01
     assert res.valid.tolist() == [False, True, True]
@@ -85,7 +85,7 @@ def test_johansen_adapter_refuses_unit_eigenvalue_in_tiny_sample():
     d = np.cumsum(rng.normal(size=(8, 2)), 0)
     t = JohansenTraceTest(JohansenParams(det_order=0, k_ar_diff=1))
     assert t.min_obs() == 8
-    res = t.run(d[:, :1], d[:, 1:])
+    res = t.run(d[:, :1].T, d[:, 1:].T)
     assert res.reason[0].startswith("singular_system") and np.isnan(res.statistic[0])
 
 

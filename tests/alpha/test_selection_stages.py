@@ -65,7 +65,7 @@ def test_spread_quality_kernel_equals_numpy_reference(estimator):
                               + [np.cumsum(rng.normal(size=n))])  # fmt: skip
     y = alpha + beta * x + spreads
     hb = HurstBound(max=0.5, min_lag=2, max_lag=400, n_lags=8)
-    q = spread_quality(y, x, beta, alpha, hb, ou_record(n, 3, 1.0, estimator, 3))
+    q = spread_quality(y.T, x.T, beta, alpha, hb, ou_record(n, 3, 1.0, estimator, 3))
     lags = hurst_lags(2, 400, 8, n)
     for j in range(k):
         e = y[:, j] - beta[j] * x[:, j] - alpha[j]
@@ -80,8 +80,8 @@ def test_spread_quality_closed_forms():
     hb = HurstBound(max=0.5, min_lag=10, max_lag=1000, n_lags=10)
     ou = ou_record(n, 3, 1.0, "mle")
     b = 0.98  # half-life ln2 / -ln(0.98) = 34.3 bars
-    ar = _ar1(n, b, rng)[:, None]
-    rw = np.cumsum(rng.normal(size=n))[:, None]
+    ar = _ar1(n, b, rng)[None, :]
+    rw = np.cumsum(rng.normal(size=n))[None, :]
     one, zero = np.ones(1), np.zeros(1)
     q_ar = spread_quality(ar, np.zeros_like(ar), zero, zero, hb, ou)
     q_rw = spread_quality(rw, np.zeros_like(rw), zero, zero, hb, ou)
@@ -89,7 +89,7 @@ def test_spread_quality_closed_forms():
     assert q_rw.hurst[0] == pytest.approx(0.5, abs=0.03)  # random walk
     assert q_ar.hurst[0] < 0.25  # saturates beyond the half-life
     # crossings of white noise around its mean: about n / 2
-    wn = rng.normal(size=(n, 1))
+    wn = rng.normal(size=(1, n))
     q_wn = spread_quality(wn, np.zeros_like(wn), zero, zero, hb, ou)
     assert q_wn.crossings[0] == pytest.approx(n / 2, rel=0.01)
     assert spread_quality(ar, ar, np.array([np.nan]), one, hb, ou).crossings[0] == -1

@@ -166,19 +166,33 @@ def engle_granger_batch(
     (int) and ``crit_values`` (1 %, 5 %, 10 %; the same for every pair of equal length).
     Only ``trend`` "c" and "n" are batched.
     """
-    if trend not in _BATCH_TRENDS:
-        raise ValueError(f"batch trend must be 'c' or 'n', got {trend!r}")
     y = _check_series("panel_y", panel_y)
     x = _check_series("panel_x", panel_x)
     if y.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"panels must be 2-d of equal shape, got {y.shape} and {x.shape}")
-    n = y.shape[0]
+    # the kernel wants one contiguous row per pair
+    return engle_granger_rows(y.T, x.T, maxlag=maxlag, autolag=autolag, trend=trend)
+
+
+def engle_granger_rows(
+    y: np.ndarray,
+    x: np.ndarray,
+    *,
+    maxlag: int | None = None,
+    autolag: str | None = "aic",
+    trend: str = "c",
+) -> dict[str, np.ndarray]:
+    """:func:`engle_granger_batch` on pairs stored as rows: ``y``/``x`` of shape
+    ``(n_pairs, n_obs)`` (the kernel's layout; C-contiguous input is used without a copy)."""
+    if trend not in _BATCH_TRENDS:
+        raise ValueError(f"batch trend must be 'c' or 'n', got {trend!r}")
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if y.ndim != 2 or x.shape != y.shape:
+        raise ValueError(f"pair rows must be 2-d of equal shape, got {y.shape} and {x.shape}")
+    n = y.shape[1]
     stat, used, adf_n, beta, alpha, icb = eg_batch_kernel(
-        np.ascontiguousarray(y.T),  # kernel wants one contiguous row per pair
-        np.ascontiguousarray(x.T),
-        check_sample(n, resolve_maxlag(n, maxlag)),
-        ic_code(autolag),
-        _BATCH_TRENDS[trend],
+        y, x, check_sample(n, resolve_maxlag(n, maxlag)), ic_code(autolag), _BATCH_TRENDS[trend]
     )
     return {
         "stat": stat,

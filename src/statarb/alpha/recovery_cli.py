@@ -107,6 +107,7 @@ def _seed_project(project: Path, seed: int, out: Path, pipelines: str) -> Path:
     for name in ("pyproject.toml", ".telemetry"):
         if (project / name).exists():
             shutil.copy(project / name, out / name)
+    shutil.copytree(project / "src", out / "src", ignore=shutil.ignore_patterns("__pycache__"))
     (out / "data").mkdir()
     bin_dir = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if k != "STATARB_DB_URL"}

@@ -11,7 +11,10 @@ Windows of equal length are tested in one batch by each configured test
 combined p-value is the largest). Windows shorter than ``min_obs`` (or than the tests need) and
 degenerate windows (:mod:`statarb.alpha.selection.degenerate`) get a reason and no statistic. The
 spread-quality statistics (:mod:`statarb.alpha.selection.spread_quality`) are computed on the
-test's relation. The decisions are the funnel's (:mod:`statarb.alpha.selection.funnel`).
+test's relation, only for windows whose raw p-value is below ``quality_below`` (the funnel's
+level): a multiple-testing adjusted p-value is never below the raw one, so no other window can
+pass the test stage, and skipping them changes no decision. The decisions are the funnel's
+(:mod:`statarb.alpha.selection.funnel`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from statarb.alpha.coint_tests.base import CointBatch
-from statarb.alpha.selection.degenerate import leg_reason, short_reason
+from statarb.alpha.selection.degenerate import leg_reasons, short_reason
 from statarb.alpha.selection.spread_quality import HurstBound, spread_quality
 from statarb.conventions import UTC_US, to_utc
 from statarb.kernels.ou import OUParamsNb
@@ -112,6 +115,20 @@ def _exact_us(t: datetime) -> int:
     return (int(t.replace(microsecond=0).timestamp()) * 1_000_000) + t.microsecond
 
 
+def _expand(batches: list[CointBatch], live: np.ndarray, legs: list) -> tuple:
+    """:func:`_combine` on the non-degenerate rows, scattered back to the whole batch."""
+    n = live.size
+    full = [np.full(n, np.nan) for _ in range(4)]
+    reason = list(legs)
+    if batches:
+        parts = _combine(batches)
+        for arr, part in zip(full, parts[:4], strict=True):
+            arr[live] = part
+        for j, r in zip(np.flatnonzero(live), parts[4], strict=True):
+            reason[j] = r
+    return (*full, reason)
+
+
 def _combine(batches: list[CointBatch]) -> tuple[np.ndarray, ...]:
     """Intersection-union combination: the largest p-value, the first test's statistic and the
     first finite relation; the first reason of any test."""
@@ -137,6 +154,7 @@ def window_stats(
     ou: OUParamsNb,
     bar_interval: timedelta = timedelta(minutes=1),
     progress: bool = True,
+    quality_below: float = 1.0,
 ) -> pl.DataFrame:
     """One row per (pair, test time) with :data:`STATS_SCHEMA`: the configured tests' statistics,
     the combined p-value, the relation, the spread-quality statistics and the reason a window got
@@ -154,19 +172,18 @@ def window_stats(
         schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
     ):
         end = int(np.searchsorted(known_at, _exact_us(test_ts), side="right"))
-        by_len: dict[int, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        by_len: dict[int, list[tuple[str, np.ndarray, int, int]]] = {}
         bad: list[tuple[str, int, str]] = []
         for pair_id, a, b in pairs:
             ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
-            y, x = mat[ok, col[a]], mat[ok, col[b]]
-            why = short_reason(ok.size, need) or leg_reason(y, x)
+            why = short_reason(ok.size, need)
             if why is not None:
                 bad.append((pair_id, ok.size, why))
                 continue
-            by_len.setdefault(ok.size, []).append((pair_id, y, x))
+            by_len.setdefault(ok.size, []).append((pair_id, ok, col[a], col[b]))
         parts = [_degenerate_frame(bad, method)] if bad else []
         for n, group in by_len.items():
-            parts.append(_group_frame(group, n, tests, method, hurst, ou))
+            parts.append(_group_frame(mat, group, n, tests, method, hurst, ou, quality_below))
         if not parts:
             continue
         frame = pl.concat(parts).with_columns(
@@ -183,20 +200,29 @@ def window_stats(
     return pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")
 
 
-def _group_frame(group, n, tests, method, hurst, ou) -> pl.DataFrame:
-    y = np.column_stack([g[1] for g in group])
-    x = np.column_stack([g[2] for g in group])
-    batches = [t.run(y, x) for t in tests]
-    statistic, pvalue, beta, alpha, reason = _combine(batches)
+def _group_frame(mat, group, n, tests, method, hurst, ou, quality_below) -> pl.DataFrame:
+    """Statistics of a batch of equal-length windows, laid out one row per pair."""
+    y = np.empty((len(group), n))
+    x = np.empty((len(group), n))
+    for j, (_, rows, ca, cb) in enumerate(group):
+        y[j] = mat[rows, ca]
+        x[j] = mat[rows, cb]
+    legs = leg_reasons(y, x)
+    live = np.array([r is None for r in legs])
+    batches = [t.run(y[live], x[live]) for t in tests] if live.any() else []
+    statistic, pvalue, beta, alpha, reason = _expand(batches, live, legs)
     for pid, why in zip((g[0] for g in group), reason, strict=True):
         if why is not None:
             log.debug("screening: pair %s, %d rows: %s", pid, n, why)
     ok = np.array([r is None for r in reason])
-    q = spread_quality(y, x, np.where(ok, beta, np.nan), np.where(ok, alpha, np.nan), hurst, ou)
+    with np.errstate(invalid="ignore"):
+        rate = ok & (pvalue < quality_below)
+    q = spread_quality(y, x, np.where(rate, beta, np.nan), np.where(rate, alpha, np.nan), hurst, ou)
     cols = {c: np.full(len(group), np.nan) for c in TEST_COLUMNS}
     for b, t in zip(batches, tests, strict=True):
-        cols[t.stat_column] = np.where(ok, b.statistic, np.nan)
-        cols[t.pvalue_column] = np.where(ok, b.pvalue, np.nan)
+        cols[t.stat_column][live] = b.statistic
+        cols[t.pvalue_column][live] = b.pvalue
+        cols[t.stat_column][~ok] = cols[t.pvalue_column][~ok] = np.nan
     return pl.DataFrame(
         {
             "pair_id": [g[0] for g in group],
@@ -209,7 +235,7 @@ def _group_frame(group, n, tests, method, hurst, ou) -> pl.DataFrame:
             "alpha": np.where(ok, alpha, np.nan),
             "half_life": q.half_life,
             "hurst": q.hurst,
-            "crossings": np.where(ok, q.crossings, -1),
+            "crossings": np.where(rate, q.crossings, -1),
             "reason": reason,
         },
         schema={k: v for k, v in STATS_SCHEMA.items() if k != "test_ts"},
@@ -259,7 +285,7 @@ def screen_pairs(
     stats = window_stats(
         prices, pairs, schedule, scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
         ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
-        timedelta(minutes=cfg.bar_minutes), progress,
+        timedelta(minutes=cfg.bar_minutes), progress, cfg.selection.multiple_testing.level,
     )  # fmt: skip
     decided = decide(stats, cfg.selection)
     return cointegration_rows(decided, created_at), selection_log_rows(decided, created_at)

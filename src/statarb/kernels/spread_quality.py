@@ -39,15 +39,14 @@ def hurst_variance(e: np.ndarray, lags: np.ndarray) -> float:
         m = n - tau
         if m < 2:
             continue
-        mean = 0.0
-        for t in range(m):
-            mean += e[t + tau] - e[t]
-        mean /= m
-        var = 0.0
-        for t in range(m):
-            d = e[t + tau] - e[t] - mean
-            var += d * d
-        var /= m
+        s1 = 0.0
+        s2 = 0.0
+        for t in range(m):  # one pass: tau-differences are small, E[d^2] - E[d]^2 is exact enough
+            d = e[t + tau] - e[t]
+            s1 += d
+            s2 += d * d
+        mean = s1 / m
+        var = s2 / m - mean * mean
         if not var > 0.0:
             continue
         lx = math.log(tau)

@@ -110,14 +110,15 @@ def _try_attach(con: duckdb.DuckDBPyConnection, url: str, tables: list[str]) -> 
 
 
 def load_relational(con: duckdb.DuckDBPyConnection, url: str, mode: str = "copy") -> dict[str, str]:
-    """Expose every spec §4 table of the database at ``url``; return table -> how."""
+    """Expose every spec §4 table and the extension tables (``selection_log``) of the database at
+    ``url``; return table -> how."""
     from statarb.storage.database import ensure_schema, get_engine
-    from statarb.storage.schema import SPEC_TABLES
+    from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
     from statarb.storage.sql_io import read_table
 
     if mode not in ("copy", "attach", "auto"):
         raise ValueError(f"relational mode must be copy, attach or auto, got {mode!r}")
-    tables = list(SPEC_TABLES)
+    tables = list(SPEC_TABLES + EXTENSION_TABLES)
     if mode in ("attach", "auto") and _try_attach(con, url, tables):
         return dict.fromkeys(tables, "attach")
     if mode == "attach":

@@ -1,8 +1,8 @@
 """The cointegration-test seam: one batch result type shared by every test, and the test protocol.
 
 Modelled on arch's unit-root tests (one result type for every test): a test takes a batch of
-equal-length windows (``y``, ``x`` of shape ``(n_obs, n_pairs)``; ``y`` = leg A, the dependent
-series, ``x`` = leg B) and returns a :class:`CointBatch` with one entry per pair. Screening loops
+equal-length windows (``y``, ``x`` of shape ``(n_pairs, n_obs)``, one C-contiguous row per pair as
+the kernels want them; ``y`` = leg A, the dependent series, ``x`` = leg B) and returns a :class:`CointBatch` with one entry per pair. Screening loops
 over the configured tests and never needs to know which test it runs; a test that cannot produce a
 result for a pair (degenerate window: singular system, non-finite statistic) says so in
 ``reason`` instead of returning a number, and that pair simply gets no decision at that time.
@@ -68,7 +68,7 @@ class CointegrationTest(Protocol):
         ...
 
     def run(self, y: np.ndarray, x: np.ndarray) -> CointBatch:
-        """Test every column pair ``(y[:, j], x[:, j])``."""
+        """Test every row pair ``(y[j], x[j])``."""
         ...
 
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from statarb.alpha.adf_lagsearch import resolve_maxlag
 from statarb.alpha.coint_tests.base import CointBatch, reasons_where
-from statarb.alpha.engle_granger import engle_granger_batch
+from statarb.alpha.engle_granger import engle_granger_rows
 from statarb.config.strict import StrictModel
 
 
@@ -55,7 +55,7 @@ class EngleGrangerTest:
 
     def run(self, y: np.ndarray, x: np.ndarray) -> CointBatch:
         """EG on every column; collinear and singular windows get a reason instead of a number."""
-        res = engle_granger_batch(
+        res = engle_granger_rows(
             y, x, maxlag=self.params.maxlag, autolag=self.params.autolag, trend=self.params.trend
         )
         stat = np.asarray(res["stat"], dtype=np.float64).copy()

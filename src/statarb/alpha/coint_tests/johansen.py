@@ -69,12 +69,12 @@ class JohansenTraceTest:
         return trace, float(res.trace_pvalue[0]), beta, alpha, None
 
     def run(self, y: np.ndarray, x: np.ndarray) -> CointBatch:
-        """Johansen on every column pair (a Python loop over pairs; each call is O(n))."""
-        n = y.shape[1]
+        """Johansen on every row pair (a Python loop over pairs; each call is O(n))."""
+        n = y.shape[0]
         out = np.full((4, n), np.nan)
         reason: list[str | None] = [None] * n
         for j in range(n):
-            *vals, reason[j] = self._one(y[:, j], x[:, j])
+            *vals, reason[j] = self._one(y[j], x[j])
             out[:, j] = vals
         return CointBatch(
             test=self.name,
@@ -82,6 +82,6 @@ class JohansenTraceTest:
             pvalue=out[1],
             beta=out[2],
             alpha=out[3],
-            nobs=int(y.shape[0]),
+            nobs=int(y.shape[1]),
             reason=tuple(reason),
         )

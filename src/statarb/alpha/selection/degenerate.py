@@ -22,17 +22,22 @@ import numpy as np
 NEAR_CONSTANT_REL_SD = 1e-9
 
 
-def leg_reason(y: np.ndarray, x: np.ndarray) -> str | None:
-    """Why the window ``(y, x)`` (finite values) cannot be tested, or ``None``."""
+def leg_reasons(y: np.ndarray, x: np.ndarray) -> list[str | None]:
+    """Why each window ``(y[j], x[j])`` (rows of finite values, ``(n_pairs, n_obs)``) cannot be
+    tested, or ``None`` (vectorised over the batch)."""
+    out: list[str | None] = [None] * y.shape[0]
     for name, leg in (("A", y), ("B", x)):
-        if leg.size == 0:
-            return "short_window: no rows"
-        lo, hi = float(leg.min()), float(leg.max())
-        if hi == lo:
-            return f"constant_leg: leg {name} equals {lo} over the window"
-        if float(leg.std()) <= NEAR_CONSTANT_REL_SD * max(float(np.abs(leg).mean()), 1e-300):
-            return f"near_constant_leg: leg {name} sd {float(leg.std()):.3g} at level {float(leg.mean()):.6g}"
-    return None
+        lo, hi = leg.min(axis=1), leg.max(axis=1)
+        sd, level = leg.std(axis=1), np.abs(leg).mean(axis=1)
+        near = sd <= NEAR_CONSTANT_REL_SD * np.maximum(level, 1e-300)
+        for j in np.flatnonzero((hi == lo) | near):
+            if out[j] is not None:
+                continue
+            if hi[j] == lo[j]:
+                out[j] = f"constant_leg: leg {name} equals {lo[j]} over the window"
+            else:
+                out[j] = f"near_constant_leg: leg {name} sd {sd[j]:.3g} at level {level[j]:.6g}"
+    return out
 
 
 def short_reason(n: int, needed: int) -> str | None:

@@ -76,11 +76,11 @@ def spread_quality(
     hurst: HurstBound,
     ou: OUParamsNb,
 ) -> SpreadQuality:
-    """Statistics of the spreads ``y - beta x - alpha`` of columns ``j`` (``(n_obs, n_pairs)``)."""
-    lags = hurst_lags(hurst.min_lag, hurst.max_lag, hurst.n_lags, y.shape[0])
+    """Statistics of the spreads ``y - beta x - alpha`` of rows ``j`` (``(n_pairs, n_obs)``)."""
+    lags = hurst_lags(hurst.min_lag, hurst.max_lag, hurst.n_lags, y.shape[1])
     hl, hu, cr = spread_quality_kernel(
-        np.ascontiguousarray(y.T),
-        np.ascontiguousarray(x.T),
+        np.ascontiguousarray(y, dtype=np.float64),
+        np.ascontiguousarray(x, dtype=np.float64),
         np.ascontiguousarray(beta, dtype=np.float64),
         np.ascontiguousarray(alpha, dtype=np.float64),
         lags,
