@@ -149,11 +149,17 @@ def screening_section(repeat: int, days: int | None) -> None:
     def test_alone() -> int:
         n_tests = 0
         for end in ends:
-            rows = [_window_rows(valid[:, col[a]], valid[:, col[b]], int(end), w) for _, a, b in pairs]
+            rows = [
+                _window_rows(valid[:, col[a]], valid[:, col[b]], int(end), w) for _, a, b in pairs
+            ]
             if rows[0].size < w:
                 continue
-            y = np.column_stack([m.close[r, col[a]] for r, (_, a, _) in zip(rows, pairs, strict=True)])
-            x = np.column_stack([m.close[r, col[b]] for r, (_, _, b) in zip(rows, pairs, strict=True)])
+            y = np.column_stack(
+                [m.close[r, col[a]] for r, (_, a, _) in zip(rows, pairs, strict=True)]
+            )
+            x = np.column_stack(
+                [m.close[r, col[b]] for r, (_, _, b) in zip(rows, pairs, strict=True)]
+            )
             engle_granger_batch(y, x)
             n_tests += len(pairs)
         return n_tests
@@ -165,8 +171,12 @@ def screening_section(repeat: int, days: int | None) -> None:
     t_funnel = best_of(lambda: screen_pairs(panel, pairs, sched, cfg, now), repeat)
     print(f"\nscreening: {len(pairs)} pairs x {len(sched)} session closes, window {w} bars, "
           f"{n_tests} full-window pair-tests, {numba.get_num_threads()} threads")  # fmt: skip
-    print(f"test alone (EG on every window) : {t_test:6.2f} s, {t_test / n_tests * 1e3:.3f} ms/pair-test")
-    print(f"whole funnel (shipped config)   : {t_funnel:6.2f} s, {t_funnel / n_tests * 1e3:.3f} ms/pair-test")
+    print(
+        f"test alone (EG on every window) : {t_test:6.2f} s, {t_test / n_tests * 1e3:.3f} ms/pair-test"
+    )
+    print(
+        f"whole funnel (shipped config)   : {t_funnel:6.2f} s, {t_funnel / n_tests * 1e3:.3f} ms/pair-test"
+    )
     print(f"funnel / test alone             : {t_funnel / t_test:.2f}x")
 
 

@@ -12,8 +12,10 @@ CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
 
 
 def base_params(section: str) -> dict[str, Any]:
-    """A deep copy of ``section`` of ``conf/base/parameters_<section>.yml``."""
-    doc = yaml.safe_load((CONF / f"parameters_{section}.yml").read_text())
+    """A deep copy of ``section`` of ``conf/base/parameters_<section>.yml`` (or of the
+    project-wide ``parameters.yml``)."""
+    path = CONF / f"parameters_{section}.yml"
+    doc = yaml.safe_load((path if path.exists() else CONF / "parameters.yml").read_text())
     return copy.deepcopy(doc[section])
 
 

@@ -39,7 +39,9 @@ def tiny_store(tmp_path, db_url):
 def test_views_and_join(tiny_store):
     s = open_store(tiny_store["root"], tiny_store["url"])
     assert s.parquet_views["ticks"] == "empty" and s.parquet_views["ou_output"] == "empty"
-    assert {"bars", "bars_adjusted", "backtest_fills", "symbols", "selection_log"} <= set(s.tables())
+    assert {"bars", "bars_adjusted", "backtest_fills", "symbols", "selection_log"} <= set(
+        s.tables()
+    )
     n, syms, dates = s.con.sql(
         "SELECT count(*), count(DISTINCT symbol), count(DISTINCT date) FROM bars_adjusted "
         "WHERE source = 'SYNTH'"

@@ -56,27 +56,48 @@ def engle_granger_windows(
     maxlag: int | None = None,
     autolag: str | None = "aic",
     trend: str = "c",
+    window: int | None = None,
 ) -> WindowResults:
     """Engle-Granger of ``y`` on ``x`` for every window of every pair.
 
     ``series[j] = (y, x)``: pair ``j``'s valid rows (finite, aligned); ``ends[j]``/``lengths[j]``:
-    its windows as exclusive end row and length (length 0 = no window: NaN result)."""
+    its windows as exclusive end row and length (length 0 = no window: NaN result). ``window``:
+    the longest window length (default: the longest given)."""
     if trend not in _TRENDS:
         raise ValueError(f"windowed Engle-Granger trend must be 'c' or 'n', got {trend!r}")
     if maxlag is not None and maxlag < 0:
         raise ValueError(f"maxlag must be >= 0, got {maxlag}")
     sizes = np.array([len(y) for y, _ in series], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    y = np.concatenate([np.asarray(s[0], dtype=np.float64) for s in series]) if series else np.empty(0)
-    x = np.concatenate([np.asarray(s[1], dtype=np.float64) for s in series]) if series else np.empty(0)
+    y = (
+        np.concatenate([np.asarray(s[0], dtype=np.float64) for s in series])
+        if series
+        else np.empty(0)
+    )
+    x = (
+        np.concatenate([np.asarray(s[1], dtype=np.float64) for s in series])
+        if series
+        else np.empty(0)
+    )
     ntest = np.array([len(e) for e in ends], dtype=np.int64)
     test_offsets = np.concatenate([[0], np.cumsum(ntest)]).astype(np.int64)
-    e = np.concatenate([np.asarray(v, dtype=np.int64) for v in ends]) if ends else np.empty(0, np.int64)
-    n = np.concatenate([np.asarray(v, dtype=np.int64) for v in lengths]) if lengths else np.empty(0, np.int64)
+    e = (
+        np.concatenate([np.asarray(v, dtype=np.int64) for v in ends])
+        if ends
+        else np.empty(0, np.int64)
+    )
+    n = (
+        np.concatenate([np.asarray(v, dtype=np.int64) for v in lengths])
+        if lengths
+        else np.empty(0, np.int64)
+    )
     if np.any(e > np.repeat(sizes, ntest)) or np.any(n > e):
         raise ValueError("window ends must lie within each pair's rows and lengths within the ends")
+    window = int(window if window is not None else (n.max() if n.size else 0))
+    if n.size and n.max() > window:
+        raise ValueError(f"window lengths exceed window={window}")
     out = eg_windows_kernel(
-        y, x, offsets, e, n, test_offsets, -1 if maxlag is None else int(maxlag),
+        y, x, offsets, e, n, test_offsets, window, -1 if maxlag is None else int(maxlag),
         ic_code(autolag), _TRENDS[trend],
     )  # fmt: skip
     flag = out[:, R_FLAG]

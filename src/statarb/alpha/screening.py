@@ -25,11 +25,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
 
-from statarb.alpha.coint_tests.base import CointBatch
-from statarb.alpha.selection.degenerate import leg_reasons, short_reason
-from statarb.alpha.selection.spread_quality import HurstBound, spread_quality
+from statarb.alpha.selection.spread_quality import HurstBound
 from statarb.conventions import UTC_US, to_utc
 from statarb.kernels.ou import OUParamsNb
 
@@ -115,34 +112,6 @@ def _exact_us(t: datetime) -> int:
     return (int(t.replace(microsecond=0).timestamp()) * 1_000_000) + t.microsecond
 
 
-def _expand(batches: list[CointBatch], live: np.ndarray, legs: list) -> tuple:
-    """:func:`_combine` on the non-degenerate rows, scattered back to the whole batch."""
-    n = live.size
-    full = [np.full(n, np.nan) for _ in range(4)]
-    reason = list(legs)
-    if batches:
-        parts = _combine(batches)
-        for arr, part in zip(full, parts[:4], strict=True):
-            arr[live] = part
-        for j, r in zip(np.flatnonzero(live), parts[4], strict=True):
-            reason[j] = r
-    return (*full, reason)
-
-
-def _combine(batches: list[CointBatch]) -> tuple[np.ndarray, ...]:
-    """Intersection-union combination: the largest p-value, the first test's statistic and the
-    first finite relation; the first reason of any test."""
-    pvalue = np.vstack([b.pvalue for b in batches]).max(axis=0)  # NaN if any test has none
-    beta = batches[0].beta.copy()
-    alpha = batches[0].alpha.copy()
-    for b in batches[1:]:
-        fill = ~np.isfinite(beta)
-        beta[fill], alpha[fill] = b.beta[fill], b.alpha[fill]
-    reason = [next((b.reason[j] for b in batches if b.reason[j] is not None), None)
-              for j in range(len(batches[0].reason))]  # fmt: skip
-    return batches[0].statistic, pvalue, beta, alpha, reason
-
-
 def window_stats(
     prices: pl.DataFrame,
     pairs: Sequence[tuple[str, str, str]],
@@ -155,116 +124,45 @@ def window_stats(
     bar_interval: timedelta = timedelta(minutes=1),
     progress: bool = True,
     quality_below: float = 1.0,
+    chunk_pairs: int = 256,
+    mapper=None,
 ) -> pl.DataFrame:
     """One row per (pair, test time) with :data:`STATS_SCHEMA`: the configured tests' statistics,
     the combined p-value, the relation, the spread-quality statistics and the reason a window got
-    no result (see the module docstring)."""
+    no result (see the module docstring). Pairs are processed in chunks of ``chunk_pairs``
+    (:func:`statarb.alpha.screening_chunk.chunk_stats`), in process or by ``mapper``
+    (:mod:`statarb.compute`, e.g. a Dask cluster); the result does not depend on either."""
+    from statarb.alpha.screening_chunk import ChunkSpec, chunk_stats
+    from statarb.compute import InProcess
+
     need = max([min_obs, *(t.min_obs() for t in tests)])
-    method = "+".join(t.name for t in tests)
+    spec = ChunkSpec(tuple(tests), int(window_bars), int(need), hurst, ou, float(quality_below),
+                     "+".join(t.name for t in tests))  # fmt: skip
     symbols = sorted({s for _, a, b in pairs for s in (a, b)})
     col = {s: i for i, s in enumerate(symbols)}
     times, mat = to_wide(prices, symbols)
     known_at = times + int(bar_interval / timedelta(microseconds=1))
-    valid = np.isfinite(mat)
-    frames: list[pl.DataFrame] = []
-    reasons: dict[str, int] = {}
-    for test_ts in tqdm(
-        schedule, desc="cointegration screening", disable=not progress or len(schedule) < 5
-    ):
-        end = int(np.searchsorted(known_at, _exact_us(test_ts), side="right"))
-        by_len: dict[int, list[tuple[str, np.ndarray, int, int]]] = {}
-        bad: list[tuple[str, int, str]] = []
-        for pair_id, a, b in pairs:
-            ok = _window_rows(valid[:, col[a]], valid[:, col[b]], end, window_bars)
-            why = short_reason(ok.size, need)
-            if why is not None:
-                bad.append((pair_id, ok.size, why))
-                continue
-            by_len.setdefault(ok.size, []).append((pair_id, ok, col[a], col[b]))
-        parts = [_degenerate_frame(bad, method)] if bad else []
-        for n, group in by_len.items():
-            parts.append(_group_frame(mat, group, n, tests, method, hurst, ou, quality_below))
-        if not parts:
-            continue
-        frame = pl.concat(parts).with_columns(
-            pl.lit(to_utc(test_ts), dtype=UTC_US).alias("test_ts")
+    sched = sorted(schedule)
+    end_rows = np.searchsorted(known_at, [_exact_us(t) for t in sched], side="right")
+    test_ts = pl.Series("test_ts", [to_utc(t) for t in sched], dtype=UTC_US)
+    tasks = []
+    for lo in range(0, len(pairs), max(1, int(chunk_pairs))):
+        chunk = pairs[lo : lo + chunk_pairs]
+        syms = sorted({s for _, a, b in chunk for s in (a, b)})
+        local = {s: i for i, s in enumerate(syms)}
+        cols = np.ascontiguousarray(mat[:, [col[s] for s in syms]])
+        tasks.append(
+            (cols, [(p, local[a], local[b]) for p, a, b in chunk], end_rows, test_ts, spec)
         )
-        frames.append(frame)
-        for why in frame["reason"].drop_nulls().to_list():
-            key = why.split(":")[0]
-            reasons[key] = reasons.get(key, 0) + 1
-    for key, count in sorted(reasons.items()):
-        log.info("screening: %d pair-tests without a result (%s)", count, key)
+    mapper = mapper or InProcess()
+    frames = mapper.map(chunk_stats, tasks, desc="cointegration screening", progress=progress)
     if not frames:
         return pl.DataFrame(schema=STATS_SCHEMA)
-    return pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")
-
-
-def _group_frame(mat, group, n, tests, method, hurst, ou, quality_below) -> pl.DataFrame:
-    """Statistics of a batch of equal-length windows, laid out one row per pair."""
-    y = np.empty((len(group), n))
-    x = np.empty((len(group), n))
-    for j, (_, rows, ca, cb) in enumerate(group):
-        y[j] = mat[rows, ca]
-        x[j] = mat[rows, cb]
-    legs = leg_reasons(y, x)
-    live = np.array([r is None for r in legs])
-    batches = [t.run(y[live], x[live]) for t in tests] if live.any() else []
-    statistic, pvalue, beta, alpha, reason = _expand(batches, live, legs)
-    for pid, why in zip((g[0] for g in group), reason, strict=True):
-        if why is not None:
-            log.debug("screening: pair %s, %d rows: %s", pid, n, why)
-    ok = np.array([r is None for r in reason])
-    with np.errstate(invalid="ignore"):
-        rate = ok & (pvalue < quality_below)
-    q = spread_quality(y, x, np.where(rate, beta, np.nan), np.where(rate, alpha, np.nan), hurst, ou)
-    cols = {c: np.full(len(group), np.nan) for c in TEST_COLUMNS}
-    for b, t in zip(batches, tests, strict=True):
-        cols[t.stat_column][live] = b.statistic
-        cols[t.pvalue_column][live] = b.pvalue
-        cols[t.stat_column][~ok] = cols[t.pvalue_column][~ok] = np.nan
-    return pl.DataFrame(
-        {
-            "pair_id": [g[0] for g in group],
-            "method": [method] * len(group),
-            "n_obs": np.full(len(group), n, dtype=np.int64),
-            "statistic": np.where(ok, statistic, np.nan),
-            "pvalue": np.where(ok, pvalue, np.nan),
-            **cols,
-            "beta": np.where(ok, beta, np.nan),
-            "alpha": np.where(ok, alpha, np.nan),
-            "half_life": q.half_life,
-            "hurst": q.hurst,
-            "crossings": np.where(rate, q.crossings, -1),
-            "reason": reason,
-        },
-        schema={k: v for k, v in STATS_SCHEMA.items() if k != "test_ts"},
-    ).with_columns(
-        pl.col("crossings").replace(-1, None),
-        pl.col(pl.Float64).fill_nan(None),  # no statistic = null, as in the SQL tables
-    )
-
-
-def _degenerate_frame(bad: list[tuple[str, int, str]], method: str) -> pl.DataFrame:
-    for pid, n, why in bad:
-        log.debug("screening: pair %s, %d rows: %s", pid, n, why)
-    schema = {k: v for k, v in STATS_SCHEMA.items() if k != "test_ts"}
-    return pl.DataFrame(
-        {
-            "pair_id": [b[0] for b in bad],
-            "method": [method] * len(bad),
-            "n_obs": [b[1] for b in bad],
-            "reason": [b[2] for b in bad],
-        },
-        schema={k: schema[k] for k in ("pair_id", "method", "n_obs", "reason")},
-    ).select(  # fmt: skip
-        [
-            pl.col(k)
-            if k in ("pair_id", "method", "n_obs", "reason")
-            else pl.lit(None, dtype=v).alias(k)
-            for k, v in schema.items()
-        ]  # fmt: skip
-    )
+    out = pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")
+    counts = out["reason"].drop_nulls().str.split(":").list.first().value_counts(sort=True)
+    for key, count in counts.sort(counts.columns[0]).iter_rows():
+        log.info("screening: %d pair-tests without a result (%s)", count, key)
+    return out
 
 
 def screen_pairs(
@@ -274,10 +172,13 @@ def screen_pairs(
     cfg,
     created_at: datetime,
     progress: bool = False,
+    chunk_pairs: int = 256,
+    mapper=None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Window statistics plus the selection funnel at ``schedule`` with the
     :class:`statarb.alpha.config.AlphaConfig` ``cfg`` -> (``cointegration_results`` rows,
-    ``selection_log`` rows), both stamped ``created_at``."""
+    ``selection_log`` rows), both stamped ``created_at``. ``chunk_pairs`` / ``mapper``: see
+    :func:`window_stats`."""
     from statarb.alpha.ou_fit import ou_record
     from statarb.alpha.selection.funnel import cointegration_rows, decide, selection_log_rows
 
@@ -286,6 +187,7 @@ def screen_pairs(
         prices, pairs, schedule, scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
         ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
         timedelta(minutes=cfg.bar_minutes), progress, cfg.selection.multiple_testing.level,
+        chunk_pairs, mapper,
     )  # fmt: skip
     decided = decide(stats, cfg.selection)
     return cointegration_rows(decided, created_at), selection_log_rows(decided, created_at)

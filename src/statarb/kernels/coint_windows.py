@@ -12,7 +12,8 @@ contributions once per pair and sums them over ranges:
   keeps cumulative block sums (``BLOCK`` rows per block) of the eight lagged products
   ``y Dy_{-j}, y Dx_{-j}, x Dy_{-j}, x Dx_{-j}, Dy Dy_{-j}, Dy Dx_{-j}, Dx Dy_{-j}, Dx Dx_{-j}``
   and prefix sums of ``Dy, Dx``; a range sum is a difference of two cumulative block sums, each
-  completed by a partial block (fewer than ``BLOCK`` rows);
+  completed by the rows of a partial block (fewer than ``BLOCK``) before the range end, so only
+  past rows enter any window (bit-for-bit: no look-ahead even in rounding);
 * the rest of the common-sample cross-product follows from the Toeplitz update, and the lag
   search and re-fit are :func:`statarb.kernels.coint.adf_from_crossprod`, shared with the direct
   kernel.
@@ -126,25 +127,13 @@ def _cum_blocks(ys, xs, dy, dx, pmax):
 
 
 @njit(cache=True)
-def _sub_rows(ys, xs, dy, dx, t0, t1, pmax, out):
-    """Subtract rows ``t0 <= t < t1``'s lagged products from ``out`` (via a scratch sum)."""
-    tmp = np.zeros((8, pmax + 1))
-    _add_rows(ys, xs, dy, dx, t0, t1, pmax, tmp)
-    out -= tmp
-
-
-@njit(cache=True)
 def _prefix_upto(cum, ys, xs, dy, dx, r, pmax, out):
-    """``out = sum`` of the lagged products over rows ``[0, r)``: the nearer block boundary's
-    cumulative sum, completed or reduced by at most ``BLOCK // 2`` rows."""
+    """``out = sum`` of the lagged products over rows ``[0, r)``: the cumulative sum at the block
+    boundary below ``r`` plus the rows up to ``r`` (fewer than ``BLOCK``). Only rows before ``r``
+    enter, so a window's statistics never depend, even in rounding, on later rows."""
     b = r // BLOCK
-    n = ys.shape[0]
-    if r - b * BLOCK <= BLOCK // 2 or (b + 1) * BLOCK > n:
-        out[:, :] = cum[b]
-        _add_rows(ys, xs, dy, dx, b * BLOCK, r, pmax, out)
-    else:
-        out[:, :] = cum[b + 1]
-        _sub_rows(ys, xs, dy, dx, r, (b + 1) * BLOCK, pmax, out)
+    out[:, :] = cum[b]
+    _add_rows(ys, xs, dy, dx, b * BLOCK, r, pmax, out)
 
 
 @njit(cache=True)
@@ -234,12 +223,14 @@ def _window(ys, xs, dy, dx, px, pdx, cum, end, n, maxlag, ic, trend, pmax, hi, l
 
 
 @njit(cache=True, parallel=True)
-def eg_windows_kernel(y, x, offsets, ends, lengths, test_offsets, maxlag, ic, trend):
+def eg_windows_kernel(y, x, offsets, ends, lengths, test_offsets, window, maxlag, ic, trend):
     """Engle-Granger on windows of many pairs.
 
     ``y``/``x``: the pairs' valid rows concatenated, pair ``j`` at ``offsets[j]:offsets[j+1]``;
     its windows are ``test_offsets[j]:test_offsets[j+1]`` of ``ends`` (exclusive end, relative
-    to the pair) and ``lengths``. ``maxlag < 0`` means statsmodels' rule per window length.
+    to the pair) and ``lengths`` (at most ``window``). ``maxlag < 0`` means statsmodels' rule per
+    window length; the products are kept up to the lag of a full window, so no pair's
+    computations depend on how much data comes later.
     Returns ``(n_windows, 7)``: statistic, used lag, ADF rows, beta, alpha (in the caller's
     units), best criterion, flag (0 ok, 1 collinear, 2 too short for the lags). Windows with
     length 0 are left NaN.
@@ -252,13 +243,7 @@ def eg_windows_kernel(y, x, offsets, ends, lengths, test_offsets, maxlag, ic, tr
         n_all = hi - lo
         if t1 == t0 or n_all < 2:
             continue
-        nmax = 0
-        for i in range(t0, t1):
-            if lengths[i] > nmax:
-                nmax = lengths[i]
-        if nmax < 4:
-            continue
-        pmax = default_maxlag(nmax) if maxlag < 0 else maxlag
+        pmax = default_maxlag(max(window, 4)) if maxlag < 0 else maxlag
         y0 = y[lo] if trend == TREND_C else 0.0
         x0 = x[lo] if trend == TREND_C else 0.0
         ys = y[lo:hi] - y0

@@ -9,7 +9,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from test_alpha_pipeline import SYMS, make_bars
-from tests.config_helpers import with_overrides
+from tests.config_helpers import base_params, with_overrides
 
 from statarb.pipelines.alpha import create_pipeline
 from statarb.storage import parquet_schemas as ps
@@ -50,6 +50,7 @@ def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
     catalog = DataCatalog.from_config(catalog_cfg)
     catalog["symbols"] = MemoryDataset(pl.DataFrame({"symbol_id": SYMS}))
     catalog["params:alpha"] = MemoryDataset(params)
+    catalog["params:compute"] = MemoryDataset(base_params("compute"))
     catalog["bars_adjusted"] = bars
     catalog["spread_series"] = spreads
     catalog["ou_output"] = ou_out

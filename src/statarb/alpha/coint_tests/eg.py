@@ -17,6 +17,7 @@ from pydantic import Field
 
 from statarb.alpha.adf_lagsearch import resolve_maxlag
 from statarb.alpha.coint_tests.base import CointBatch, reasons_where
+from statarb.alpha.eg_windows import engle_granger_windows
 from statarb.alpha.engle_granger import engle_granger_rows
 from statarb.config.strict import StrictModel
 
@@ -53,8 +54,28 @@ class EngleGrangerTest:
                 return n
             n += 1
 
+    def run_windows(self, series, ends, lengths, window: int) -> CointBatch:
+        """EG on every window of every pair's series at once (incremental kernel,
+        :mod:`statarb.kernels.coint_windows`); flattened pair-major, length 0 = no window,
+        ``window`` = the configured (longest) window length."""
+        res = engle_granger_windows(
+            series, ends, lengths, maxlag=self.params.maxlag, autolag=self.params.autolag,
+            trend=self.params.trend, window=window,
+        )  # fmt: skip
+        stat, pval = res.stat.copy(), res.pvalue.copy()
+        reason: tuple[str | None, ...] = (None,) * stat.shape[0]
+        reason = reasons_where(res.collinear, "collinear_legs", reason)
+        reason = reasons_where(
+            res.short_for_lags, "short_window: too few rows for the lags", reason
+        )
+        reason = reasons_where(~np.isfinite(stat), "singular_adf_regression", reason)
+        bad = np.array([r is not None for r in reason], dtype=bool)
+        stat[bad] = np.nan
+        pval[bad] = np.nan
+        return CointBatch(self.name, stat, pval, res.beta, res.alpha, 0, reason)
+
     def run(self, y: np.ndarray, x: np.ndarray) -> CointBatch:
-        """EG on every column; collinear and singular windows get a reason instead of a number."""
+        """EG on every row; collinear and singular windows get a reason instead of a number."""
         res = engle_granger_rows(
             y, x, maxlag=self.params.maxlag, autolag=self.params.autolag, trend=self.params.trend
         )

@@ -26,6 +26,7 @@ from statarb.alpha.screening import screen_pairs
 from statarb.alpha.selection.formation import formation_times, frozen_spreads
 from statarb.alpha.spreads import _empty_kparams, _empty_spreads, kalman_spreads_for_pair
 from statarb.alpha.universe import build_pair_universe
+from statarb.compute import ComputeConfig, mapper_for
 from statarb.conventions import UTC_US
 from statarb.preprocess.panel import wide_panel
 
@@ -107,15 +108,27 @@ def _decision_times(cfg: AlphaConfig, schedule: pl.DataFrame) -> list[datetime]:
     return times
 
 
+def _compute(params: dict[str, Any] | None) -> ComputeConfig | None:
+    return None if params is None else ComputeConfig.from_params(params, "compute")
+
+
 def screen_universe(
-    panel: pl.DataFrame, pair_universe: pl.DataFrame, schedule: pl.DataFrame, params: dict[str, Any]
+    panel: pl.DataFrame,
+    pair_universe: pl.DataFrame,
+    schedule: pl.DataFrame,
+    params: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The selection funnel at every decision time -> (``cointegration_results``,
-    ``selection_log``); ``is_cointegrated`` is the funnel's final decision."""
+    ``selection_log``); ``is_cointegrated`` is the funnel's final decision. Pairs are screened in
+    chunks of ``compute.chunk_pairs``, here or on a Dask cluster (``compute.engine``)."""
     cfg = _cfg(params)
-    coint, sel_log = screen_pairs(
-        panel, _pairs(pair_universe), _decision_times(cfg, schedule), cfg, _now(), progress=True
-    )
+    comp = _compute(compute)
+    with mapper_for(comp) as mapper:
+        coint, sel_log = screen_pairs(
+            panel, _pairs(pair_universe), _decision_times(cfg, schedule), cfg, _now(),
+            progress=True, chunk_pairs=comp.chunk_pairs if comp else 256, mapper=mapper,
+        )  # fmt: skip
     log.info(
         "alpha: funnel selected %d of %d pairs at some test time (%d tradable pair-tests of %d)",
         sel_log.filter(pl.col("tradable"))["pair_id"].n_unique(), sel_log["pair_id"].n_unique(),

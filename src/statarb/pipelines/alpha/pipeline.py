@@ -30,7 +30,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.screen_universe,
-                ["alpha_price_panel", "pair_universe", "alpha_schedule", "params:alpha"],
+                [
+                    "alpha_price_panel",
+                    "pair_universe",
+                    "alpha_schedule",
+                    "params:alpha",
+                    "params:compute",
+                ],  # fmt: skip
                 ["cointegration_results", "selection_log"],
                 name="alpha_screening",
             ),

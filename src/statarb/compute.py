@@ -1,0 +1,126 @@
+"""Where chunked work runs: in this process, or fanned out to a Dask distributed cluster.
+
+Stages that stream pairs in chunks (screening, Kalman/OU, backtest) hand a function and a list of
+argument tuples to a mapper; the result list is in task order and does not depend on the mapper
+(each task is a pure function of its arguments), so the Dask path is bit-identical to the
+in-process one (tested on a 2-worker ``LocalCluster``).
+
+* :class:`InProcess` - a loop with a tqdm progress bar (the default).
+* :class:`DaskMapper` - ``dask.distributed``: an existing scheduler (``compute.dask.address``,
+  e.g. ``tcp://host:8786``) or a ``LocalCluster`` with ``n_workers`` worker processes started for
+  the run and closed after it. Large NumPy arguments are scattered to the workers; each task runs
+  with ``threads_per_worker`` numba threads, so workers do not oversubscribe the cores. Progress
+  is shown as tasks complete.
+
+Configured by the ``compute`` section of ``conf/base/parameters.yml``
+(:class:`ComputeConfig`); ``mapper_for(cfg)`` builds the mapper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+from tqdm.auto import tqdm
+
+from statarb.config.strict import StrictModel
+
+log = logging.getLogger(__name__)
+_SCATTER_BYTES = 1 << 20  # scatter NumPy arguments larger than 1 MiB instead of embedding them
+
+
+class DaskSettings(StrictModel):
+    """``compute.dask``."""
+
+    address: str | None
+    n_workers: int = Field(ge=1)
+    threads_per_worker: int = Field(ge=1)
+    memory_limit: str
+
+
+class ComputeConfig(StrictModel):
+    """``compute``: the engine for chunked work and the chunk size (pairs per task)."""
+
+    engine: Literal["local", "dask"]
+    chunk_pairs: int = Field(ge=1)
+    dask: DaskSettings
+
+
+class InProcess:
+    """Run every task here, in order."""
+
+    def map(
+        self, fn: Callable, tasks: Sequence[tuple], desc: str = "", progress: bool = True
+    ) -> list[Any]:
+        """``[fn(*t) for t in tasks]`` with a progress bar."""
+        return [fn(*t) for t in tqdm(tasks, desc=desc, disable=not progress or len(tasks) < 2)]
+
+
+def _single_threaded(fn: Callable, threads: int, *args: Any) -> Any:
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return fn(*args)
+
+
+class DaskMapper:
+    """Run tasks on a ``dask.distributed`` client (see the module docstring)."""
+
+    def __init__(self, client: Any, threads_per_worker: int = 1) -> None:
+        self.client = client
+        self.threads = int(threads_per_worker)
+
+    def map(
+        self, fn: Callable, tasks: Sequence[tuple], desc: str = "", progress: bool = True
+    ) -> list[Any]:
+        """Submit every task, gather the results in task order."""
+        from distributed import as_completed
+
+        futures = []
+        for t in tasks:
+            args = [
+                self.client.scatter(a) if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES
+                else a
+                for a in t
+            ]  # fmt: skip
+            futures.append(
+                self.client.submit(_single_threaded, fn, self.threads, *args, pure=False)
+            )
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(futures)
+        bar = tqdm(total=len(futures), desc=f"{desc} (dask)", disable=not progress)
+        for fut in as_completed(futures):
+            out[index[fut.key]] = fut.result()
+            bar.update()
+        bar.close()
+        return out
+
+
+@contextlib.contextmanager
+def mapper_for(cfg: ComputeConfig | None) -> Iterator[InProcess | DaskMapper]:
+    """The mapper of ``cfg`` (in process when ``None``); a ``LocalCluster`` started here is closed
+    on exit."""
+    if cfg is None or cfg.engine == "local":
+        yield InProcess()
+        return
+    from distributed import Client, LocalCluster
+
+    d = cfg.dask
+    if d.address:
+        with Client(d.address) as client:
+            log.info("compute: Dask scheduler %s", d.address)
+            yield DaskMapper(client, d.threads_per_worker)
+        return
+    with (
+        LocalCluster(
+            n_workers=d.n_workers, threads_per_worker=d.threads_per_worker,
+            memory_limit=d.memory_limit, processes=True, dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        log.info("compute: Dask LocalCluster with %d workers", d.n_workers)
+        yield DaskMapper(client, d.threads_per_worker)
