@@ -47,11 +47,12 @@ class _AtomicFileDataset(AbstractDataset[T, T], Generic[T]):
         raise NotImplementedError
 
     def save(self, data: T) -> None:
-        write = self._writer(data)
         batch = write_batch.current(self._batch)
         if batch is not None:
-            batch.stage_file(self._path, write)
+            with batch.staging():
+                batch.stage_file(self._path, self._writer(data))
             return
+        write = self._writer(data)
         writer = PartitionWriter(fsync=True)
         try:
             writer.stage(self._path, write)

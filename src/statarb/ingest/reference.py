@@ -113,8 +113,8 @@ def parse_symbols(
         r = bad.row(0, named=True)
         raise IngestionError(
             name,
-            f"currency {r['currency']!r} of {r['symbol_id']} is not an accepted ISO 4217 code "
-            f"(ingestion.validation.currencies: {', '.join(accepted)})",
+            f"currency {r['currency']!r} of {r['symbol_id']} is not one of the accepted "
+            "ISO 4217 codes (ingestion.validation.currencies)",
             row=int(r["source_row"]),
             rule="unknown_currency",
         )

@@ -92,14 +92,12 @@ class PartitionedParquetDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.
                 f"got {type(data).__name__}"
             )
         batch = write_batch.current(self._save_args.get("batch"))
-        write_partitions(
-            data,
-            self._path,
-            self._layout,
-            source=self._source,
-            mode=self._save_args.get("mode", "merge"),
-            writer=batch.writer if batch is not None else None,
-        )
+        args = {"source": self._source, "mode": self._save_args.get("mode", "merge")}
+        if batch is None:
+            write_partitions(data, self._path, self._layout, **args)
+            return
+        with batch.staging():
+            write_partitions(data, self._path, self._layout, **args, writer=batch.writer)
 
     def _exists(self) -> bool:
         return bool(partition_files(self._path, self._layout, source=self._source))

@@ -89,8 +89,9 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         }
         batch = write_batch.current(self._save_args.get("batch"))
         if batch is not None:
-            ensure_schema(self._url)
-            batch.stage_sql(self._url, self._table, data, **args)
+            with batch.staging():
+                ensure_schema(self._url)
+                batch.stage_sql(self._url, self._table, data, **args)
             return
         with self._engine().begin() as conn:
             write_frame(conn, self._table, data, **args)

@@ -19,9 +19,10 @@ all outputs of the node are saved):
    before the last commit rolls the transactions back and puts every old file back, so the store,
    the database and the files are exactly as before.
 
-A failed save leaves the batch open with nothing published; :func:`abort` removes its temporary
-files (the project's ``AbortWriteBatchesHook`` does so when a Kedro run fails, and the next
-opening of the batch does anyway). Saves of those datasets while no batch is open write at once.
+A failed save aborts the batch (:meth:`WriteBatch.staging`): its temporary files are removed and
+nothing is published. A run failing elsewhere while the batch is open leaves it to
+:func:`abort` -- the project's ``AbortWriteBatchesHook`` calls it when a Kedro run fails, and the
+next opening of the batch does anyway. Saves of those datasets while no batch is open write at once.
 
 Limits: with several databases their commits are sequential (the first may stand if a later one
 fails); a process killed between moving the files and the database commit leaves the new files
@@ -30,8 +31,9 @@ with the old rows (the temporary and ``.bak-`` files never match a reader's ``da
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,16 @@ class WriteBatch:
         self.name = name
         self.writer = PartitionWriter(fsync)
         self._sql: list[tuple[str, str, pl.DataFrame, dict[str, Any]]] = []
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[WriteBatch]:
+        """Context of one dataset's staging: a failure aborts the whole batch (its temporary
+        files are removed at once, whoever runs the pipeline) and propagates."""
+        try:
+            yield self
+        except BaseException:
+            self.abort()
+            raise
 
     def stage_sql(self, url: str, table: str, frame: Any, **write_args: Any) -> None:
         """Keep ``frame`` for ``write_frame(conn, table, frame, **write_args)`` at commit."""
