@@ -81,10 +81,8 @@ def test_microsecond_precision_ticks(tick_spec):
 
 
 def test_unparseable_price_fails_naming_file_row_and_rule(bar_spec):
-    data = bars_csv(
-        [("AAPL", "2026-03-06", "09:30:00", *ROW), ("AAPL", "2026-03-06", "09:31:00", "abc", 2, 1,
-                                                     1.5, 100)]
-    )  # fmt: skip
+    bad = ("AAPL", "2026-03-06", "09:31:00", "abc", 2, 1, 1.5, 100)
+    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", *ROW), bad])
     with pytest.raises(
         IngestionError,
         match=r"^SYNTH_bars_20260306\.csv, row 2: Open value 'abc' is not a number "

@@ -94,8 +94,8 @@ def test_ordering_and_duplicates_span_files(bar_spec, bar_checks):
 
 def test_misdated_bar_does_not_push_the_next_day_out_of_order(bar_spec, bar_checks):
     """A 03-09 bar inside the 03-06 file is quarantined alone; 03-09's own bars all stay."""
-    day2 = [("AAPL", "2026-03-09", f"{9 + (30 + m) // 60:02d}:{(30 + m) % 60:02d}:00", *OK)
-            for m in range(390)]  # fmt: skip
+    times = [f"{9 + (30 + m) // 60:02d}:{(30 + m) % 60:02d}:00" for m in range(390)]
+    day2 = [("AAPL", "2026-03-09", t, *OK) for t in times]
     parts = {
         "SYNTH_bars_20260306.csv": bars_csv(
             [("AAPL", "2026-03-06", "09:30:00", *OK), ("AAPL", "2026-03-09", "15:00:00", *OK)]
@@ -219,3 +219,76 @@ MSFT,dividend,2026-04-01,,0.80,same key again
         (5, "unknown_action"),
         (6, "duplicate"),
     ]
+
+
+# ---- every rule on its own: a minimal file holding one good row and the bad one -------------------
+
+GOOD = ("AAPL", "2026-03-06", "09:30:00", *OK)
+ALONE_BARS = {  # rule -> rows of SYNTH_bars_20260306.csv (the last row breaks the rule)
+    "invalid_symbol": [GOOD, ("AA PL", "2026-03-06", "09:31:00", *OK)],
+    "unknown_symbol": [GOOD, ("ZZZZ", "2026-03-06", "09:31:00", *OK)],
+    "non_finite_price": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 11, 9, "nan", 100)],
+    "negative_price": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 11, -9, 10.5, 100)],
+    "zero_price": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 0, 0, 0, 0, 100)],
+    "price_out_of_range": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 2e6, 9, 10.5, 100)],
+    "high_lt_low": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 8, 9, 10.5, 100)],
+    "open_outside_high_low": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 12, 11, 9, 10.5, 100)],
+    "close_outside_high_low": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 11, 9, 8.5, 100)],
+    "invalid_volume": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 11, 9, 10.5, -1)],
+    "volume_out_of_range": [GOOD, ("AAPL", "2026-03-06", "09:31:00", 10, 11, 9, 10.5, 1e12)],
+    "non_trading_day": [GOOD, ("AAPL", "2026-03-07", "09:31:00", *OK)],  # a Saturday
+    "outside_session": [GOOD, ("AAPL", "2026-03-06", "16:00:00", *OK)],
+    "file_date_mismatch": [GOOD, ("AAPL", "2026-03-05", "09:31:00", *OK)],
+    "duplicate": [GOOD, GOOD],
+    "non_increasing_datetime": [("AAPL", "2026-03-06", "09:31:00", *OK), GOOD],
+}
+
+
+@pytest.mark.parametrize("rule", sorted(ALONE_BARS))
+def test_each_bar_rule_alone(rule, bar_spec, bar_checks):
+    df = parse_file(bars_csv(ALONE_BARS[rule]), "SYNTH_bars_20260306.csv", bar_spec)
+    res = validate(df, "bars", ["AAPL"], bar_checks)
+    assert res.quarantine.select("source_row", "rule").rows() == [(2, rule)]
+    assert res.valid["source_row"].to_list() == [1]
+
+
+def _ticks(rows: list[tuple]) -> bytes:
+    buf = io.BytesIO()
+    pl.DataFrame(
+        rows, schema=["sym", "ts", "px", "qty", "side", "venue"], orient="row"
+    ).write_parquet(buf)
+    return buf.getvalue()
+
+
+TICK = ("SPY", "2026-05-28 09:30:00.000001", 500.0, 10.0, "B", "X")
+ALONE_TICKS = {
+    "invalid_symbol": [TICK, ("", "2026-05-28 09:30:01.0", 500.0, 1.0, "B", "X")],
+    "unknown_symbol": [TICK, ("QQQ", "2026-05-28 09:30:01.0", 500.0, 1.0, "B", "X")],
+    "non_finite_price": [TICK, ("SPY", "2026-05-28 09:30:01.0", float("inf"), 1.0, "B", "X")],
+    "negative_price": [TICK, ("SPY", "2026-05-28 09:30:01.0", -1.0, 1.0, "B", "X")],
+    "zero_price": [TICK, ("SPY", "2026-05-28 09:30:01.0", 0.0, 1.0, "B", "X")],
+    "price_out_of_range": [TICK, ("SPY", "2026-05-28 09:30:01.0", 1e300, 1.0, "B", "X")],
+    "invalid_volume": [TICK, ("SPY", "2026-05-28 09:30:01.0", 500.0, float("nan"), "B", "X")],
+    "volume_out_of_range": [TICK, ("SPY", "2026-05-28 09:30:01.0", 500.0, 1e18, "B", "X")],
+    "non_trading_day": [TICK, ("SPY", "2026-05-25 10:00:00.0", 500.0, 1.0, "B", "X")],  # Memorial
+    "outside_session": [TICK, ("SPY", "2026-05-28 16:00:00.000001", 500.0, 1.0, "B", "X")],
+    "file_date_mismatch": [TICK, ("SPY", "2026-05-29 10:00:00.0", 500.0, 1.0, "B", "X")],
+    "duplicate": [TICK, TICK],
+    "non_increasing_datetime": [TICK, ("SPY", "2026-05-28 09:30:00.000001", 501.0, 1.0, "S", "X")],
+}
+
+
+@pytest.mark.parametrize("rule", sorted(ALONE_TICKS))
+def test_each_tick_rule_alone(rule, tick_spec, tick_checks):
+    df = parse_file(_ticks(ALONE_TICKS[rule]), "SYNTH_ticks_20260528.parquet", tick_spec)
+    res = validate(df, "ticks", ["SPY"], tick_checks)
+    assert res.quarantine.select("source_row", "rule").rows() == [(2, rule)]
+    assert res.valid["source_row"].to_list() == [1]
+
+
+def test_every_rule_has_a_case_alone():
+    from statarb.ingest import RULES
+
+    bar_only = {"high_lt_low", "open_outside_high_low", "close_outside_high_low"}
+    assert set(ALONE_BARS) == set(RULES)
+    assert set(ALONE_TICKS) == set(RULES) - bar_only

@@ -68,10 +68,8 @@ def parts(tmp_path: Path, engine: sa.Engine):
 
 
 def _action(symbol: str) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"symbol_id": [symbol], "action_type": ["split"], "ex_date": [dt.date(2026, 3, 4)],
-         "ratio": [2.0]}
-    )  # fmt: skip
+    split = {"action_type": ["split"], "ex_date": [dt.date(2026, 3, 4)], "ratio": [2.0]}
+    return pl.DataFrame({"symbol_id": [symbol], **split})
 
 
 def test_staged_saves_are_invisible_until_confirm(tmp_path, engine, parts):

@@ -192,8 +192,8 @@ class CalendarConfig(StrictModel):
         for day, close in self.early_closes.items():
             if not self.session_open < close <= self.session_close:
                 raise ValueError(f"early close {close} on {day} is not inside the session")
-        outside = [d for d in [*self.holidays, *self.early_closes] if not (
-            self.first_day <= d <= self.last_day)]  # fmt: skip
+        listed = [*self.holidays, *self.early_closes]
+        outside = [d for d in listed if not self.first_day <= d <= self.last_day]
         if outside:
             raise ValueError(f"dates outside [first_day, last_day]: {outside[:3]}")
         both = sorted(set(self.holidays) & set(self.early_closes))
