@@ -109,9 +109,11 @@ def _shipped_config():
     from kedro.config import OmegaConfigLoader
 
     from statarb.ingest import IngestionConfig
+    from statarb.settings import CONFIG_LOADER_ARGS
 
     conf = Path(__file__).resolve().parents[1] / "conf"
-    loader = OmegaConfigLoader(str(conf), base_env="base", default_run_env="base")
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": "base"}
+    loader = OmegaConfigLoader(str(conf), **args)
     return IngestionConfig.from_params(loader["parameters"]["ingestion"], "ingestion")
 
 

@@ -1,4 +1,4 @@
-"""Fixtures: the shipped ingestion configuration (conf/base, globals resolved) and its parts."""
+"""Fixtures: the shipped ingestion configuration (conf/base, as `kedro run` loads it) and its parts."""
 
 from __future__ import annotations
 

@@ -17,12 +17,15 @@ CATALOG_FILES = ("catalog.yml", "catalog_ingestion.yml", "catalog_preprocessing.
 SECTIONS = ("ingestion", "preprocessing")
 
 
-def load_params(sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
-    """The parameters of conf/base as ``kedro run`` resolves them (globals interpolated)."""
+def load_params(sections: tuple[str, ...] = SECTIONS, env: str = "base") -> dict[str, Any]:
+    """The parameters of conf/base (or the overlay ``env``) as ``kedro run`` loads them (the
+    project's config-loader settings; conf/local is not read)."""
+    from statarb.settings import CONFIG_LOADER_ARGS
+
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": "base"}
     with warnings.catch_warnings():  # kedro 1.7 calls a deprecated omegaconf API (upstream)
         warnings.simplefilter("ignore", UserWarning)
-        loader = OmegaConfigLoader(str(ROOT / "conf"), base_env="base", default_run_env="base")
-        params = loader["parameters"]
+        params = OmegaConfigLoader(str(ROOT / "conf"), env=env, **args)["parameters"]
     return {k: copy.deepcopy(params[k]) for k in sections}
 
 

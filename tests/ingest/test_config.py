@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
 import pytest
-from kedro.config import OmegaConfigLoader
 
 from statarb.config.registry import SECTIONS, model_for, validate_parameters
 from statarb.config.strict import ConfigError
 from statarb.ingest import IngestionConfig
-from tests.ingest.kedro_helpers import ROOT, load_params
+from tests.ingest.kedro_helpers import load_params
 
 
 @pytest.fixture
@@ -21,14 +19,9 @@ def raw() -> dict:
 
 def test_registered_and_shipped_sections_validate():
     assert model_for("ingestion") is IngestionConfig and "ingestion" in SECTIONS
-    for env in ("base", "arch_daily"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            params = OmegaConfigLoader(
-                str(ROOT / "conf"), base_env="base", default_run_env=env, env=env
-            )["parameters"]
-        cfg = validate_parameters(params)["ingestion"]
-        assert cfg.calendar.timezone == "America/New_York"
+    for env, source in (("base", "synthetic"), ("arch_daily", "arch_daily")):
+        cfg = validate_parameters(load_params(("ingestion",), env))["ingestion"]
+        assert cfg.source == source and cfg.calendar.timezone == "America/New_York"
         assert cfg.active.file_date is not None and cfg.validation.price_min > 0
 
 

@@ -1,8 +1,8 @@
 """Trading days and regular sessions of an exchange calendar, as vectorised Polars expressions.
 
-A :class:`~statarb.ingest.config.CalendarConfig` (``conf/base/globals.yml``) lists the weekend
-days, the full-day closures and the early closes; this module turns it into per-row checks on
-exchange-local wall-clock times:
+A :class:`~statarb.ingest.config.CalendarConfig` (``ingestion.calendars`` of
+``conf/base/parameters_ingestion.yml``) lists the weekend days, the full-day closures and the early
+closes; this module turns it into per-row checks on exchange-local wall-clock times:
 
 * :meth:`TradingCalendar.trading_day` -- the local date is a trading day;
 * :meth:`TradingCalendar.in_session` -- the local time of day is inside that day's session,

@@ -28,6 +28,7 @@ STAMPED = {  # table -> its writer-stamped timestamp column(s)
     "cointegration_results": ("created_at",),
     "kalman_params": ("created_at",),
     "ou_params": ("created_at",),
+    "selection_log": ("created_at",),
 }
 
 
@@ -42,9 +43,15 @@ def raw(tmp_path_factory) -> Path:
 
 
 def _params() -> dict:
+    """Shipped parameters; the alpha funnel opened up so that three sessions select pairs and
+    every alpha table gets rows (this test is about persistence, not about selection)."""
     params = load_params(("ingestion", "preprocessing", "alpha"))
-    screening = params["alpha"]["screening"]
-    screening.update(window_bars=780, min_obs=390)  # tests within 3 sessions (speed only)
+    alpha = params["alpha"]
+    alpha["screening"].update(window_bars=780, min_obs=390)
+    alpha["selection"]["multiple_testing"]["method"] = "none"
+    alpha["selection"]["persistence"].update(enter_after=1, exit_after=1)
+    alpha["selection"]["hurst"]["max"] = None
+    alpha["selection"]["crossings"]["min"] = 0
     return params
 
 
