@@ -108,11 +108,12 @@ class TradingCalendar:
         cfg = self.config
         tod = local.dt.time().cast(pl.Int64) // 1000  # microseconds since local midnight
         close = pl.lit(_time_us(cfg.session_close), pl.Int64)
-        if cfg.early_closes:
-            early = {d: _time_us(t) for d, t in cfg.early_closes.items()}
-            close = local.dt.date().replace_strict(
-                list(early), list(early.values()), default=close, return_dtype=pl.Int64
-            )
+        by_time: dict[dt.time, list[dt.date]] = {}
+        for day, t in cfg.early_closes.items():
+            by_time.setdefault(t, []).append(day)
+        for t, days in sorted(by_time.items()):  # one is_in per distinct early-close time
+            listed = pl.Series(days, dtype=pl.Date).implode()
+            close = pl.when(local.dt.date().is_in(listed)).then(_time_us(t)).otherwise(close)
         after_open = tod >= _time_us(cfg.session_open)
         before_close = (tod <= close) if include_close else (tod < close)
         return after_open & before_close

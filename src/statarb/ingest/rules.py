@@ -80,10 +80,23 @@ def _finite(col: str) -> pl.Expr:
     return pl.col(col).is_finite().fill_null(False)
 
 
-def row_rule_code(kind: str, known: pl.Series, checks: RowChecks) -> pl.Expr:
+def invalid_tickers(symbols: pl.Series, known: pl.Series, checks: RowChecks) -> pl.Series:
+    """The distinct tickers of ``symbols`` outside the allowed alphabet/length.
+
+    Only tickers missing from ``known`` (symbols.csv, whose tickers passed the same rule) are
+    tested, so the regular expression runs on a handful of values, not on every row.
+    """
+    v = checks.validation
+    other = symbols.filter(~symbols.is_in(known.implode())).drop_nulls().unique()
+    ok = pl.select(ticker_ok(pl.lit(other), v.ticker_pattern, v.ticker_max_length)).to_series()
+    return other.filter(~ok)
+
+
+def row_rule_code(kind: str, known: pl.Series, checks: RowChecks, invalid: pl.Series) -> pl.Expr:
     """UInt8 code (``CODE[rule]``) of the first row rule a row violates, 0 when it passes all.
 
-    Needs the columns :data:`CAL_LOCAL` and :data:`FILE_OK` (see :func:`with_calendar_columns`).
+    ``invalid``: the frame's tickers refused by the alphabet (:func:`invalid_tickers`). Needs the
+    columns :data:`CAL_LOCAL` and :data:`FILE_OK` (see :func:`with_calendar_columns`).
     """
     v = checks.validation
     prices = ["open", "high", "low", "close"] if kind == "bars" else ["price"]
@@ -91,7 +104,7 @@ def row_rule_code(kind: str, known: pl.Series, checks: RowChecks) -> pl.Expr:
     local = pl.col(CAL_LOCAL)
     bars = kind == "bars"
     checks_by_rule: dict[str, pl.Expr | None] = {
-        "invalid_symbol": ~ticker_ok(pl.col("symbol"), v.ticker_pattern, v.ticker_max_length),
+        "invalid_symbol": pl.col("symbol").is_null() | pl.col("symbol").is_in(invalid.implode()),
         "unknown_symbol": ~pl.col("symbol").is_in(known.implode()),
         "non_finite_price": ~pl.all_horizontal(_finite(c) for c in prices),
         "negative_price": pl.any_horizontal(pl.col(c) < 0 for c in prices),
@@ -150,7 +163,11 @@ def _file_date_ok(df: pl.DataFrame, spec: FileDateSpec | None) -> pl.Series:
     if spec is None or df.height == 0:
         return pl.Series(FILE_OK, [True] * df.height, dtype=pl.Boolean)
     day = pl.col(CAL_LOCAL).dt.date().alias("_day")
-    pairs = df.select("source_file", day).unique()
+    runs = df.select("source_file", day).filter(  # rows come file by file: runs are few
+        (pl.col("source_file") != pl.col("source_file").shift(1)).fill_null(True)
+        | (pl.col("_day") != pl.col("_day").shift(1)).fill_null(True)
+    )
+    pairs = runs.unique()
     tokens = _file_tokens(pairs["source_file"].unique().to_list(), spec)
     bad = pairs.filter(
         pl.col("_day").dt.strftime(spec.format)

@@ -24,7 +24,16 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .rules import CAL_LOCAL, CODE, FILE_OK, RULES, RowChecks, row_rule_code, with_calendar_columns
+from .rules import (
+    CAL_LOCAL,
+    CODE,
+    FILE_OK,
+    RULES,
+    RowChecks,
+    invalid_tickers,
+    row_rule_code,
+    with_calendar_columns,
+)
 
 __all__ = ["RULES", "RowChecks", "ValidationResult", "validate"]
 
@@ -116,8 +125,9 @@ def validate(
     value_cols = [c for c in cols if c not in ("source_file", "source_row", "local_datetime")]
     prev_all = pl.col("datetime").cum_max().shift(1).over("symbol")
     work = with_calendar_columns(df, checks).with_row_index("_i")
+    invalid = invalid_tickers(df["symbol"], known, checks)
     work = work.with_columns(
-        row_rule_code(kind, known, checks),
+        row_rule_code(kind, known, checks, invalid),
         (pl.col("datetime") <= prev_all).fill_null(False).alias("_cand"),
     ).drop(CAL_LOCAL, FILE_OK)
     work = _mark_non_increasing(_mark_duplicates(work, value_cols))
