@@ -9,6 +9,7 @@ violate a rule go to the quarantine Parquet files with ``rule``, ``source_file``
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import logging
 from collections.abc import Callable, Mapping
@@ -79,7 +80,7 @@ def ingest_symbols(raw_symbols: bytes, params: Mapping[str, Any]) -> tuple[pl.Da
     return df, df["symbol_id"].to_list()
 
 
-def _last_session_date(bars: pl.DataFrame, cfg: IngestionConfig) -> Any:
+def _last_session_date(bars: pl.DataFrame, cfg: IngestionConfig) -> dt.date | None:
     """Exchange-local date of the latest valid bar of the run (None without bars)."""
     last = bars.select(pl.col("datetime").max()).to_series()
     if last.null_count() == len(last):
