@@ -292,3 +292,11 @@ def test_every_rule_has_a_case_alone():
     bar_only = {"high_lt_low", "open_outside_high_low", "close_outside_high_low"}
     assert set(ALONE_BARS) == set(RULES)
     assert set(ALONE_TICKS) == set(RULES) - bar_only
+
+
+def test_a_known_ticker_outside_the_alphabet_is_still_refused(bar_spec, bar_checks):
+    """``validate`` does not trust its symbol list: the alphabet applies to every row."""
+    rows = [GOOD, ("BR_K", "2026-03-06", "09:31:00", *OK)]
+    df = parse_file(bars_csv(rows), "SYNTH_bars_20260306.csv", bar_spec)
+    res = validate(df, "bars", ["AAPL", "BR_K"], bar_checks)
+    assert res.quarantine.select("source_row", "rule").rows() == [(2, "invalid_symbol")]

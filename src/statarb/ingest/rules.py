@@ -83,13 +83,15 @@ def _finite(col: str) -> pl.Expr:
 def invalid_tickers(symbols: pl.Series, known: pl.Series, checks: RowChecks) -> pl.Series:
     """The distinct tickers of ``symbols`` outside the allowed alphabet/length.
 
-    Only tickers missing from ``known`` (symbols.csv, whose tickers passed the same rule) are
-    tested, so the regular expression runs on a handful of values, not on every row.
+    The regular expression runs on the ``known`` tickers (a few, usually all valid: symbols.csv
+    passed the same rule) and on the distinct rows' tickers missing from them (a few), not on
+    every row.
     """
     v = checks.validation
     other = symbols.filter(~symbols.is_in(known.implode())).drop_nulls().unique()
-    ok = pl.select(ticker_ok(pl.lit(other), v.ticker_pattern, v.ticker_max_length)).to_series()
-    return other.filter(~ok)
+    candidates = pl.concat([other, known.alias(other.name)]).unique()
+    ok = ticker_ok(pl.lit(candidates), v.ticker_pattern, v.ticker_max_length)
+    return candidates.filter(~pl.select(ok).to_series())
 
 
 def row_rule_code(kind: str, known: pl.Series, checks: RowChecks, invalid: pl.Series) -> pl.Expr:
