@@ -73,3 +73,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         return
     with throwaway_pg_database() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _no_open_write_batch() -> Iterator[None]:
+    """Write batches are process-wide (statarb.storage.write_batch): none leaks between tests."""
+    yield
+    from statarb.storage import write_batch
+
+    write_batch.abort()

@@ -38,9 +38,33 @@ def main() -> None:
     """statarb: data generation, database migrations, run listing and SQL over the store."""
 
 
-@click.group(name="statarb-project")
+#: commands of this project that replace Kedro's own (``kedro run``: docs/ingestion.md, errors)
+PROJECT_COMMANDS: dict[str, str] = {"run": "statarb.run_cli:run"}
+
+
+class _ProjectGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *PROJECT_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = PROJECT_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(name="statarb-project", cls=_ProjectGroup)
 def cli() -> None:
-    """Project commands that Kedro adds to its own CLI: ``kedro statarb ...``."""
+    """Project commands that Kedro adds to its own CLI: ``kedro statarb ...``, ``kedro run``."""
 
 
 cli.add_command(main, name="statarb")
+
+
+def __getattr__(name: str) -> click.Command:
+    """``statarb.cli.run``, looked up by ``python -m statarb`` (Kedro's ``find_run_command``)."""
+    if name in PROJECT_COMMANDS:
+        module_name, attr = PROJECT_COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module_name), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

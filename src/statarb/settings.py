@@ -11,5 +11,6 @@ CONFIG_LOADER_ARGS = {
 }
 
 from statarb.config.registry import ValidateParametersHook  # noqa: E402
+from statarb.storage.write_batch import AbortWriteBatchesHook  # noqa: E402
 
-HOOKS = (ValidateParametersHook(),)
+HOOKS = (ValidateParametersHook(), AbortWriteBatchesHook())

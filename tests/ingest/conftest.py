@@ -1,49 +1,34 @@
-"""Fixtures: the dev-contract source specs for bars and ticks."""
+"""Fixtures: the shipped ingestion configuration (conf/base, as `kedro run` loads it) and its parts."""
 
 from __future__ import annotations
 
 import pytest
 
-from statarb.ingest import FileSpec
+from statarb.ingest import BarFileSpec, IngestionConfig, RowChecks, TickFileSpec
+from tests.ingest.kedro_helpers import load_params
 
 
-@pytest.fixture
-def bar_spec() -> FileSpec:
-    return FileSpec.from_params(
-        "bars",
-        {
-            "format": "csv",
-            "columns": {
-                "Ticker": "symbol",
-                "Open": "open",
-                "High": "high",
-                "Low": "low",
-                "Close": "close",
-                "Volume": "volume",
-            },
-            "date_column": "Date",
-            "time_column": "Time",
-            "timezone": "America/New_York",
-        },
-    )
+@pytest.fixture(scope="session")
+def ingestion_cfg() -> IngestionConfig:
+    """``ingestion`` of conf/base, validated (what ``kedro run`` uses)."""
+    return IngestionConfig.from_params(load_params()["ingestion"], "ingestion")
 
 
-@pytest.fixture
-def tick_spec() -> FileSpec:
-    return FileSpec.from_params(
-        "ticks",
-        {
-            "format": "parquet",
-            "columns": {
-                "sym": "symbol",
-                "px": "price",
-                "qty": "size",
-                "side": "side",
-                "venue": "exchange",
-            },
-            "datetime_column": "ts",
-            "datetime_format": "%Y-%m-%d %H:%M:%S%.f",
-            "timezone": "America/New_York",
-            "side_map": {"B": "buy", "S": "sell"},
-        },
-    )
+@pytest.fixture(scope="session")
+def bar_spec(ingestion_cfg: IngestionConfig) -> BarFileSpec:
+    return ingestion_cfg.active.bars
+
+
+@pytest.fixture(scope="session")
+def tick_spec(ingestion_cfg: IngestionConfig) -> TickFileSpec:
+    return ingestion_cfg.active.ticks
+
+
+@pytest.fixture(scope="session")
+def bar_checks(ingestion_cfg: IngestionConfig, bar_spec: BarFileSpec) -> RowChecks:
+    return RowChecks.for_source(ingestion_cfg, bar_spec)
+
+
+@pytest.fixture(scope="session")
+def tick_checks(ingestion_cfg: IngestionConfig, tick_spec: TickFileSpec) -> RowChecks:
+    return RowChecks.for_source(ingestion_cfg, tick_spec)

@@ -24,7 +24,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from kedro.config import OmegaConfigLoader
 
-from statarb.ingest import FileSpec, parse_corporate_actions, parse_partitions, parse_symbols
+from statarb.ingest import (
+    FileSpec,
+    IngestionConfig,
+    parse_corporate_actions,
+    parse_partitions,
+    parse_symbols,
+)
 from statarb.ingest.arch_cli import fetch_arch
 from statarb.ingest.arch_data import (
     ARCH_SERIES,
@@ -149,10 +155,15 @@ def test_parse_names_missing_columns() -> None:
 # ---- raw files through the project's own ingestion parsers ---------------------------------
 
 
+def _arch_ingestion() -> IngestionConfig:
+    cfg = IngestionConfig.from_params(_arch_config()["parameters"]["ingestion"], "ingestion")
+    assert cfg.source == "arch_daily"
+    return cfg
+
+
 def _arch_spec(kind: str) -> FileSpec:
-    params = _arch_config()["parameters"]["ingestion"]
-    assert params["source"] == "arch_daily"
-    return FileSpec.from_params(kind, params["sources"]["arch_daily"][kind])
+    src = _arch_ingestion().active
+    return src.bars if kind == "bars" else src.ticks
 
 
 def test_raw_files_round_trip_through_the_ingestion_parser_in_utc() -> None:
@@ -186,11 +197,15 @@ def test_write_raw_dataset_writes_reference_files_and_drops_stale_years(tmp_path
     assert [p.name for p in again["removed"]] == ["ARCH_bars_2016.csv", "ARCH_bars_2017.csv"]
     assert [p.name for p in (out / "bars").iterdir()] == ["ARCH_bars_2018.csv"]
 
-    symbols = parse_symbols((out / "symbols.csv").read_bytes())
+    validation = _arch_ingestion().validation
+    symbols = parse_symbols((out / "symbols.csv").read_bytes(), validation)
     assert symbols["symbol_id"].to_list() == sorted(s.ticker for s in ARCH_SERIES)
     assert set(symbols["asset_class"]) == {"index"}
     actions = parse_corporate_actions(
-        (out / "corporate_actions.csv").read_bytes(), symbols["symbol_id"]
+        (out / "corporate_actions.csv").read_bytes(),
+        symbols["symbol_id"],
+        validation,
+        date(2018, 12, 31),
     )
     assert actions.valid.height == 0 and actions.quarantine.height == 0
     assert not list(out.glob("ticks/*"))  # no ticks in this data set, and no placeholder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 from zoneinfo import ZoneInfo
@@ -81,10 +80,27 @@ def test_microsecond_precision_ticks(tick_spec):
     assert df["symbol"].to_list() == ["SPY", "SPY"]
 
 
-def test_unparseable_price_fails_with_file_name(bar_spec):
-    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", "abc", 2, 1, 1.5, 100)])
-    with pytest.raises(IngestionError, match=r"^SYNTH_bars_20260306\.csv: cannot parse csv"):
+def test_unparseable_price_fails_naming_file_row_and_rule(bar_spec):
+    bad = ("AAPL", "2026-03-06", "09:31:00", "abc", 2, 1, 1.5, 100)
+    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", *ROW), bad])
+    with pytest.raises(
+        IngestionError,
+        match=r"^SYNTH_bars_20260306\.csv, row 2: Open value 'abc' is not a number "
+        r"\(rule non_numeric_value\)$",
+    ):
         parse_file(data, "SYNTH_bars_20260306.csv", bar_spec)
+
+
+def test_numbers_with_spaces_and_empty_values_parse(bar_spec):
+    data = bars_csv([("AAPL", "2026-03-06", "09:30:00", " 1.0", "2.0 ", "", 1.5, " ")])
+    df = parse_file(data, "f.csv", bar_spec)
+    assert df.select("open", "high", "low", "close", "volume").row(0) == (1.0, 2.0, None, 1.5, None)
+
+
+def test_lower_case_ascii_tickers_are_upper_cased_but_not_unicode(bar_spec):
+    rows = [(t, "2026-03-06", "09:30:00", *ROW) for t in (" aapl ", "straße", "ａｂｃ", "brk.b")]
+    df = parse_file(bars_csv(rows), "f.csv", bar_spec)
+    assert df["symbol"].to_list() == ["AAPL", "straße", "ａｂｃ", "BRK.B"]
 
 
 def test_missing_column_fails_with_file_name(bar_spec):
@@ -192,7 +208,9 @@ def test_partitions_equal_per_file_parse(bar_spec):
 
 
 def test_custom_date_and_time_formats(bar_spec):
-    spec = dataclasses.replace(bar_spec, date_format="%d/%m/%Y", time_format="%H%M%S")
+    spec = bar_spec.model_validate(
+        bar_spec.model_dump() | {"date_format": "%d/%m/%Y", "time_format": "%H%M%S"}
+    )
     stamps = [("06/03/2026", "093000"), ("09/03/2026", "155959"), ("31/12/1969", "235959")]
     df = parse_file(bars_csv([("AAPL", d, t, *ROW) for d, t in stamps]), "f.csv", spec)
     want = [

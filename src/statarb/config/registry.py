@@ -20,6 +20,7 @@ from statarb.config.strict import ConfigError, StrictModel
 SECTIONS: dict[str, str] = {
     "alpha": "statarb.alpha.config:AlphaConfig",
     "compute": "statarb.compute:ComputeConfig",
+    "ingestion": "statarb.ingest.config:IngestionConfig",
 }
 
 

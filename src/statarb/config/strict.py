@@ -13,6 +13,7 @@ missing from the YAML is an error too, and code and YAML cannot disagree.
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -53,14 +54,23 @@ class StrictModel(BaseModel):
 
 
 def _fields_at(model: type[BaseModel], loc: Iterable[Any]) -> list[str]:
-    """Field names of the (nested) model reached by following ``loc`` from ``model``."""
+    """Field names of the (nested) model reached by following ``loc`` from ``model``.
+
+    A field holding a container of models (``dict[str, Model]``, ``list[Model]``) consumes the
+    next ``loc`` part as its key or index, so errors inside ``sources.<name>`` get hints too.
+    """
     current: Any = model
-    for part in loc:
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = current.model_fields.get(str(part))
+        field = current.model_fields.get(str(parts[i]))
         if field is None:
             return []
+        i += 1
+        if typing.get_origin(field.annotation) in (dict, list, tuple) and i < len(parts):
+            i += 1  # the mapping key or sequence index
         current = _model_of(field.annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)

@@ -1,7 +1,7 @@
 """Parse one vendor file (CSV or Parquet bytes) into a typed Polars frame with UTC timestamps.
 
 Output columns: ``source_file`` (String), ``source_row`` (Int64, 1-based data row),
-``symbol`` (upper case), ``local_datetime`` (naive exchange-local), ``datetime``
+``symbol`` (stripped, ASCII upper-cased: :mod:`statarb.ingest.identifiers`), ``local_datetime`` (naive exchange-local), ``datetime``
 (``Datetime("us", "UTC")``), then the value fields of the kind (bars: open, high, low, close,
 volume; ticks: price, size, side, exchange), all Float64 except side/exchange (String).
 
@@ -20,6 +20,7 @@ import polars as pl
 
 from .config import FileSpec
 from .errors import IngestionError
+from .identifiers import normalise_series
 
 UTC_US = pl.Datetime("us", "UTC")
 BAR_VALUES = ("open", "high", "low", "close", "volume")
@@ -45,36 +46,72 @@ def output_schema(kind: str) -> dict[str, pl.DataType]:
 
 
 def _read_raw(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
-    """Read the needed vendor columns with the right dtypes, or raise naming the file."""
-    numeric = {src for src, dst in spec.columns.items() if dst in BAR_VALUES + TICK_VALUES}
+    """Read the needed vendor columns with the right dtypes, or raise naming the file (and the
+    row of the first value that is not a number)."""
+    numeric = [src for src, dst in spec.columns.items() if dst in BAR_VALUES + TICK_VALUES]
     try:
         if spec.format == "csv":
-            header = pl.read_csv(data, n_rows=0, separator=spec.csv_separator).columns
+            sep = spec.csv_separator or ","
+            header = pl.read_csv(data, n_rows=0, separator=sep).columns
             _check_columns(header, name, spec)
             text_cols = [c for c in spec.source_columns if c not in numeric]
             overrides = {c: pl.Float64 for c in numeric} | {c: pl.String for c in text_cols}
-            return pl.read_csv(
-                data,
-                columns=spec.source_columns,
-                schema_overrides=overrides,
-                separator=spec.csv_separator,
-                infer_schema=False,
-            )
+            read = {"columns": spec.source_columns, "separator": sep, "infer_schema": False}
+            try:
+                return pl.read_csv(data, schema_overrides=overrides, **read)
+            except pl.exceptions.ComputeError:
+                # a value is not a number: read as text to name its row (the slow path)
+                text = pl.read_csv(
+                    data, schema_overrides=dict.fromkeys(overrides, pl.String), **read
+                )
+                return _to_float(text, numeric, name)
         df = pl.read_parquet(io.BytesIO(data))
         _check_columns(df.columns, name, spec)
-        df = df.select(spec.source_columns)
-        return df.with_columns(pl.col(c).cast(pl.Float64, strict=True) for c in numeric)
+        return _to_float(df.select(spec.source_columns), numeric, name)
     except IngestionError:
         raise
     except Exception as exc:  # polars/pyarrow parse errors: name the file and the reason
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise IngestionError(name, f"cannot parse {spec.format} file: {reason}") from exc
+        raise IngestionError(
+            name, f"cannot parse {spec.format} file: {reason}", rule="unreadable_file"
+        ) from exc
+
+
+def _to_float(df: pl.DataFrame, numeric: list[str], name: str) -> pl.DataFrame:
+    """Cast the ``numeric`` columns to Float64; raise naming the first value that is no number.
+
+    Text is trimmed first (``" 10.5"`` is 10.5); empty text is null (a missing value, for the
+    validation rules to quarantine); ``NaN``/``inf`` are numbers (non-finite, quarantined too).
+    """
+    out = []
+    for c in numeric:
+        col = df[c]
+        if col.dtype == pl.String:
+            col = col.str.strip_chars()
+            col = pl.select(pl.when(col != "").then(col)).to_series().alias(c)
+        if col.dtype == pl.Float64:
+            out.append(col)
+            continue
+        cast = col.cast(pl.Float64, strict=False)
+        bad = cast.is_null() & col.is_not_null()
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            raise IngestionError(
+                name,
+                f"{c} value {col[i]!r} is not a number",
+                row=i + 1,
+                rule="non_numeric_value",
+            )
+        out.append(cast)
+    return df.with_columns(out)
 
 
 def _check_columns(present: list[str], name: str, spec: FileSpec) -> None:
     missing = [c for c in spec.source_columns if c not in present]
     if missing:
-        raise IngestionError(name, f"missing column(s) {missing}; file has {present}")
+        raise IngestionError(
+            name, f"missing column(s) {missing}; file has {present}", rule="missing_column"
+        )
 
 
 def _ts_columns(spec: FileSpec) -> list[str]:
@@ -141,7 +178,9 @@ def _local_times(df: pl.DataFrame, spec: FileSpec, name: str) -> pl.Series:
                 local = col.dt.convert_time_zone(spec.timezone).dt.replace_time_zone(None)
             return local.cast(pl.Datetime("us"))
         raise IngestionError(
-            name, f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text"
+            name,
+            f"column {spec.datetime_column!r} has dtype {col.dtype}, expected text",
+            rule="unexpected_dtype",
         )
     # each part with its own format, combined on the physical values (microseconds since the
     # epoch = days * 86_400_000_000 + nanoseconds since midnight // 1000): cheaper than parsing
@@ -162,7 +201,10 @@ def _timestamps(df: pl.DataFrame, spec: FileSpec) -> tuple[pl.Series, pl.Series]
         i = bad.arg_true()[0]
         text = " ".join(str(df[c][i]) for c in _ts_columns(spec))
         raise IngestionError(
-            df["source_file"][i], f"cannot parse timestamp {text!r}", row=df["source_row"][i]
+            df["source_file"][i],
+            f"cannot parse timestamp {text!r}",
+            row=df["source_row"][i],
+            rule="unparseable_timestamp",
         )
     utc = local_to_utc(local, spec.timezone)
     bad = utc.is_null()
@@ -173,18 +215,9 @@ def _timestamps(df: pl.DataFrame, spec: FileSpec) -> tuple[pl.Series, pl.Series]
             f"local time {local[i]} is ambiguous or does not exist in "
             f"{spec.timezone} (daylight-saving change)",
             row=df["source_row"][i],
+            rule="dst_transition_time",
         )
     return local.alias("local_datetime"), utc.alias("datetime")
-
-
-def _normalise_symbols(symbol: pl.Series) -> pl.Series:
-    """Strip and upper-case tickers, computed on the distinct values only (few per file)."""
-    uniq = symbol.unique().drop_nulls()
-    norm = uniq.str.strip_chars().str.to_uppercase()
-    changed = uniq != norm
-    if not changed.any():
-        return symbol
-    return symbol.replace(uniq.filter(changed), norm.filter(changed))
 
 
 def _read_file(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
@@ -199,7 +232,7 @@ def _finish(df: pl.DataFrame, spec: FileSpec) -> pl.DataFrame:
     """Raw rows (of one or several files, see :func:`_read_file`) -> the typed output frame."""
     local, utc = _timestamps(df, spec)
     df = df.rename(dict(spec.columns))
-    df = df.with_columns(_normalise_symbols(df["symbol"]), local, utc)
+    df = df.with_columns(normalise_series(df["symbol"]), local, utc)
     if spec.kind == "ticks":
         extra = []
         for c in TICK_TEXT:

@@ -12,7 +12,9 @@ import json
 
 import polars as pl
 
+from .config import ValidationConfig
 from .errors import IngestionError
+from .identifiers import normalise_code, ticker_problem
 from .validate import ValidationResult
 
 SYMBOL_COLUMNS = {
@@ -32,18 +34,41 @@ def _read_csv(
     try:
         header = pl.read_csv(data, n_rows=0).columns
     except Exception as exc:
-        raise IngestionError(name, f"cannot parse csv file: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IngestionError(
+            name, f"cannot parse csv file: {reason}", rule="unreadable_file"
+        ) from exc
     missing = [c for c in needed if c not in header]
     if missing:
-        raise IngestionError(name, f"missing column(s) {missing}; file has {header}")
+        raise IngestionError(
+            name, f"missing column(s) {missing}; file has {header}", rule="missing_column"
+        )
     try:
-        overrides = {c: (pl.Float64 if c in floats else pl.String) for c in needed}
-        df = pl.read_csv(data, columns=needed, schema_overrides=overrides, infer_schema=False)
+        df = pl.read_csv(
+            data,
+            columns=needed,
+            schema_overrides=dict.fromkeys(needed, pl.String),
+            infer_schema=False,
+        )
     except Exception as exc:
-        raise IngestionError(name, f"cannot parse csv file: {str(exc).splitlines()[0]}") from exc
-    return df.with_row_index("source_row", offset=1).with_columns(
-        pl.col("source_row").cast(pl.Int64)
-    )
+        raise IngestionError(
+            name, f"cannot parse csv file: {str(exc).splitlines()[0]}", rule="unreadable_file"
+        ) from exc
+    df = df.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+    for c in floats:  # a value that is not a number names its row
+        text = df[c].str.strip_chars()
+        num = text.cast(pl.Float64, strict=False)
+        bad = num.is_null() & text.is_not_null() & (text != "")
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            raise IngestionError(
+                name,
+                f"{c} value {df[c][i]!r} is not a number",
+                row=int(df["source_row"][i]),
+                rule="non_numeric_value",
+            )
+        df = df.with_columns(num.alias(c))
+    return df
 
 
 def _now_utc() -> dt.datetime:
@@ -51,28 +76,47 @@ def _now_utc() -> dt.datetime:
 
 
 def parse_symbols(
-    data: bytes, name: str = "symbols.csv", now: dt.datetime | None = None
+    data: bytes,
+    validation: ValidationConfig,
+    name: str = "symbols.csv",
+    now: dt.datetime | None = None,
 ) -> pl.DataFrame:
-    """Parse ``symbols.csv`` into ``symbols`` rows (symbol_id upper case, ``updated_at`` = now).
+    """Parse ``symbols.csv`` into ``symbols`` rows (symbol_id normalised, ``updated_at`` = now).
 
     ``created_at`` is omitted so the store keeps the first-seen time (server default on insert).
+    Tickers and currencies are normalised (strip, ASCII upper case) by
+    :mod:`statarb.ingest.identifiers`.
 
     Raises:
-        IngestionError: empty/space-containing ticker or the same ticker listed twice.
+        IngestionError: naming the row and the rule -- ``invalid_symbol`` (empty, or outside the
+            ``ticker_pattern`` alphabet / ``ticker_max_length``), ``duplicate_symbol`` (the same
+            ticker listed twice), ``unknown_currency`` (missing or not in ``currencies``).
     """
     df = _read_csv(data, name, list(SYMBOL_COLUMNS)).rename(SYMBOL_COLUMNS)
-    df = df.with_columns(pl.col("symbol_id").str.strip_chars().str.to_uppercase())
-    bad = df.filter(pl.col("symbol_id").is_null() | pl.col("symbol_id").str.contains(r"\s|^$"))
-    if bad.height:
-        raise IngestionError(
-            name, "ticker is empty or contains spaces", row=int(bad["source_row"][0])
-        )
+    df = df.with_columns(normalise_code(pl.col("symbol_id")), normalise_code(pl.col("currency")))
+    pattern, max_len = validation.ticker_pattern, validation.ticker_max_length
+    for row, ticker in zip(df["source_row"], df["symbol_id"], strict=True):
+        problem = ticker_problem(ticker, pattern, max_len)
+        if problem is not None:
+            raise IngestionError(name, problem, row=int(row), rule="invalid_symbol")
     dup = df.filter(pl.col("symbol_id").is_duplicated())
     if dup.height:
         raise IngestionError(
             name,
             f"ticker {dup['symbol_id'][0]!r} listed more than once (rows {dup['source_row'].to_list()})",
             row=int(dup["source_row"][1]),
+            rule="duplicate_symbol",
+        )
+    accepted = validation.currencies
+    bad = df.filter(~pl.col("currency").is_in(accepted).fill_null(False))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise IngestionError(
+            name,
+            f"currency {r['currency']!r} of {r['symbol_id']} is not one of the accepted "
+            "ISO 4217 codes (ingestion.validation.currencies)",
+            row=int(r["source_row"]),
+            rule="unknown_currency",
         )
     stamp = now or _now_utc()
     return df.select(
@@ -88,28 +132,37 @@ def parse_symbols(
 def parse_corporate_actions(
     data: bytes,
     known_symbols: list[str] | pl.Series,
+    validation: ValidationConfig,
+    last_bar_date: dt.date | None,
     name: str = "corporate_actions.csv",
     now: dt.datetime | None = None,
 ) -> ValidationResult:
     """Parse ``corporate_actions.csv`` into ``corporate_actions`` rows plus quarantined rows.
 
-    ``ex_date`` is an exchange-local ``Date``; ``recorded_at`` = now (UTC). Quarantine rules:
-    ``unknown_symbol``, ``unknown_action`` (not split/dividend/rights), ``invalid_ratio``
-    (split without ratio > 0), ``invalid_cash_amount`` (dividend without finite amount >= 0),
-    ``duplicate`` (same ``(symbol_id, action_type, ex_date)`` as an earlier row).
+    ``ex_date`` is an exchange-local ``Date``; ``recorded_at`` = now (UTC; a rerun keeps the stored
+    value of an unchanged row, see the ``corporate_actions`` catalog entry). Quarantine rules, in
+    this order: ``unknown_symbol``, ``unknown_action`` (not split/dividend/rights),
+    ``invalid_ratio`` (split without finite ratio > 0), ``invalid_cash_amount`` (dividend without
+    finite amount >= 0), ``ex_date_beyond_data`` (ex-date later than ``last_bar_date``, the last
+    exchange-local session date of the run's valid bars, by more than
+    ``validation.max_ex_date_days_after_last_bar`` days; every action when there is no valid bar:
+    the action is held until the data reaches it), ``duplicate`` (same
+    ``(symbol_id, action_type, ex_date)`` as an earlier row).
 
     Raises:
-        IngestionError: unparseable file or ``ex_date`` (names the row).
+        IngestionError: unparseable file, ``ex_date`` or number (names the row).
     """
     df = _read_csv(data, name, list(ACTION_COLUMNS), floats=("ratio", "cash_amount"))
-    ex = df["ex_date"].str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    ex = df["ex_date"].str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     if ex.is_null().any():
         row = int(df.filter(ex.is_null())["source_row"][0])
-        raise IngestionError(name, "ex_date is not a YYYY-MM-DD date", row=row)
+        raise IngestionError(
+            name, "ex_date is not a YYYY-MM-DD date", row=row, rule="unparseable_ex_date"
+        )
     known = pl.Series(list(known_symbols), dtype=pl.String)
     stamp = now or _now_utc()
     df = df.with_columns(
-        pl.col("ticker").str.strip_chars().str.to_uppercase().alias("symbol_id"),
+        normalise_code(pl.col("ticker")).alias("symbol_id"),
         pl.col("action").str.strip_chars().str.to_lowercase().alias("action_type"),
         ex.alias("ex_date"),
         pl.lit(stamp).cast(pl.Datetime("us", "UTC")).alias("recorded_at"),
@@ -119,15 +172,22 @@ def parse_corporate_actions(
     )
     ratio_ok = pl.col("ratio").is_finite().fill_null(False) & (pl.col("ratio") > 0)
     cash_ok = pl.col("cash_amount").is_finite().fill_null(False) & (pl.col("cash_amount") >= 0)
+    if last_bar_date is None:
+        beyond = pl.lit(True)
+    else:
+        horizon = last_bar_date + dt.timedelta(days=validation.max_ex_date_days_after_last_bar)
+        beyond = pl.col("ex_date") > pl.lit(horizon)
     rule = (
-        pl.when(~pl.col("symbol_id").is_in(known.implode()))
+        pl.when(~pl.col("symbol_id").is_in(known.implode()).fill_null(False))
         .then(pl.lit("unknown_symbol"))
-        .when(~pl.col("action_type").is_in(list(ACTION_TYPES)))
+        .when(~pl.col("action_type").is_in(list(ACTION_TYPES)).fill_null(False))
         .then(pl.lit("unknown_action"))
         .when((pl.col("action_type") == "split") & ~ratio_ok)
         .then(pl.lit("invalid_ratio"))
         .when((pl.col("action_type") == "dividend") & ~cash_ok)
         .then(pl.lit("invalid_cash_amount"))
+        .when(beyond)
+        .then(pl.lit("ex_date_beyond_data"))
         .otherwise(pl.lit(None, pl.String))
     )
     df = df.with_columns(rule.alias("rule"))

@@ -14,9 +14,12 @@ Catalog entry (``conf/base/catalog.yml``)::
         columns: [symbol, datetime, close]
       save_args:
         mode: merge            # or replace
+        batch: ingestion       # optional: staged into that open write batch
 
 Load returns the lazy :func:`~.parquet_store.scan_store` frame (call ``.collect()``); save takes a
-Polars DataFrame or LazyFrame and calls :func:`~.parquet_store.write_partitions`.
+Polars DataFrame or LazyFrame and calls :func:`~.parquet_store.write_partitions`. With ``batch``,
+a save while that :mod:`~statarb.storage.write_batch` is open stages its partition files, which
+are moved into place when the batch is published; with no batch open it writes at once.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from typing import Any
 import polars as pl
 from kedro.io import AbstractDataset, DatasetError
 
+from statarb.storage import write_batch
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.parquet_store import partition_files, scan_store, write_partitions
 
 LOAD_KEYS = frozenset({"symbols", "pair_ids", "start", "end", "columns", "source"})
-SAVE_KEYS = frozenset({"mode"})
+SAVE_KEYS = frozenset({"mode", "batch"})
 
 
 class PartitionedParquetDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFrame]):
@@ -44,7 +48,8 @@ class PartitionedParquetDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.
         source: Default ``source=`` partition for saves of bars/ticks and source filter for loads.
         load_args: Keyword arguments of ``scan_store`` (symbols, pair_ids, start, end, columns,
             source).
-        save_args: ``mode``: ``merge`` (default) or ``replace``.
+        save_args: ``mode``: ``merge`` (default) or ``replace``; ``batch``: name of the write
+            batch a save joins while it is open.
         metadata: Free-form metadata, ignored by Kedro (kept for kedro-viz and plugins).
     """
 
@@ -86,13 +91,13 @@ class PartitionedParquetDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.
                 f"PartitionedParquetDataset({self._path}) saves Polars DataFrame/LazyFrame, "
                 f"got {type(data).__name__}"
             )
-        write_partitions(
-            data,
-            self._path,
-            self._layout,
-            source=self._source,
-            mode=self._save_args.get("mode", "merge"),
-        )
+        batch = write_batch.current(self._save_args.get("batch"))
+        args = {"source": self._source, "mode": self._save_args.get("mode", "merge")}
+        if batch is None:
+            write_partitions(data, self._path, self._layout, **args)
+            return
+        with batch.staging():
+            write_partitions(data, self._path, self._layout, **args, writer=batch.writer)
 
     def _exists(self) -> bool:
         return bool(partition_files(self._path, self._layout, source=self._source))

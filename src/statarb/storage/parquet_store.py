@@ -191,6 +191,7 @@ def write_partitions(
     mode: Literal["merge", "replace"] = "merge",
     *,
     fsync: bool = True,
+    writer: PartitionWriter | None = None,
 ) -> list[Path]:
     """Validate ``df``, sort it by key and write one file per partition atomically.
 
@@ -203,6 +204,9 @@ def write_partitions(
 
     Every rule of :mod:`.frame_checks` is checked once: the row rules on the frame as given, the
     duplicate-key rule on the sorted rows (errors still give row numbers of ``df``).
+
+    ``writer``: stage the partition files into this (caller-owned) writer instead of committing
+    them (a :class:`~statarb.storage.write_batch.WriteBatch` publishes them with its other saves).
     """
     lay = get_layout(layout)
     if mode not in ("merge", "replace"):
@@ -231,7 +235,8 @@ def write_partitions(
     data = _order(data.with_row_index(ROW_NR), lay, part_cols, src_cols)
     prefix = [f"source={sources[0]}"] if sources and src is None else []
     written: list[Path] = []
-    writer = PartitionWriter(fsync)
+    own = writer is None
+    writer = writer if writer is not None else PartitionWriter(fsync)
     try:
         for values, part in _slices(data, part_cols):
             folder = Path(root).joinpath(
@@ -243,9 +248,11 @@ def write_partitions(
                 new = _merge(_read_partition(path, lay), new, lay)
             writer.stage(path, lambda tmp, new=new: _write_tmp(tmp, new, lay))
             written.append(path)
-        writer.commit()
+        if own:
+            writer.commit()
     except BaseException:
-        writer.abort()
+        if own:
+            writer.abort()
         raise
     return written
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Callable
@@ -63,6 +64,18 @@ def _syncfs(path: Path) -> None:
         os.close(fd)
 
 
+def _link_backup(path: Path) -> Path | None:
+    """Hard link (copy where links are unsupported) of ``path`` beside it; None if absent."""
+    if not path.exists():
+        return None
+    bak = path.with_name(f"{path.name}.bak-{uuid.uuid4().hex}")
+    try:
+        os.link(path, bak)
+    except OSError:
+        shutil.copy2(path, bak)
+    return bak
+
+
 class PartitionWriter:
     """Replaces partition files atomically and durably, in two phases.
 
@@ -74,6 +87,11 @@ class PartitionWriter:
     :meth:`abort` removes the temporary files not moved yet and the folders this writer created
     that are left empty. A failure while staging therefore changes nothing; a failure while
     moving leaves the first partitions new and the rest old, each file whole.
+
+    ``commit(backup=True)`` (used by :class:`statarb.storage.write_batch.WriteBatch`, which
+    publishes files together with a database transaction) first hard-links every file it replaces
+    to ``<name>.bak-<uuid>``; :meth:`restore` then puts the old files back (and removes files
+    that did not exist before), :meth:`drop_backups` deletes the links once the batch stands.
     """
 
     def __init__(self, fsync: bool) -> None:
@@ -81,6 +99,12 @@ class PartitionWriter:
         self._staged: list[tuple[Path, Path]] = []
         self._moved = 0
         self._created: list[Path] = []
+        self._backups: list[tuple[Path, Path | None]] = []  # (target, backup or None if new)
+
+    @property
+    def staged(self) -> int:
+        """Number of files staged so far."""
+        return len(self._staged)
 
     def stage(self, path: Path, write: Callable[[Path], None]) -> None:
         """Create ``path``'s folder if needed and ``write(tmp)`` a temporary file beside it."""
@@ -106,17 +130,47 @@ class PartitionWriter:
             for p in paths:
                 _fsync_path(p, directory=directories)
 
-    def commit(self) -> None:
-        """Make the staged files durable, move them into place in order, make the names durable."""
+    def commit(self, backup: bool = False) -> None:
+        """Make the staged files durable, move them into place in order, make the names durable.
+
+        ``backup``: keep a hard link to each replaced file for :meth:`restore`.
+        """
         if self._fsync and self._staged:
             self._flush([tmp for tmp, _ in self._staged], directories=False)
         for tmp, path in self._staged:
+            if backup:
+                self._backups.append((path, _link_backup(path)))
             os.replace(tmp, path)
             self._moved += 1
         if self._fsync and self._staged:
             folders = {path.parent for _, path in self._staged}
             folders |= {d.parent for d in self._created}
             self._flush(sorted(folders), directories=True)
+
+    def restore(self) -> None:
+        """Undo a ``commit(backup=True)``: put every replaced file back, remove the new ones."""
+        for path, bak in reversed(self._backups[: self._moved]):
+            if bak is not None:
+                os.replace(bak, path)
+            else:
+                path.unlink(missing_ok=True)
+        for _path, bak in self._backups[self._moved :]:
+            if bak is not None:
+                bak.unlink(missing_ok=True)
+        self._backups = []
+        self._moved = 0
+        if self._fsync and self._staged:
+            folders = sorted({path.parent for _, path in self._staged if path.parent.exists()})
+            if folders:
+                self._flush(folders, directories=True)
+
+    def drop_backups(self) -> None:
+        """Delete the hard links kept by ``commit(backup=True)`` (best effort)."""
+        for _, bak in self._backups:
+            if bak is not None:
+                with contextlib.suppress(OSError):
+                    bak.unlink()
+        self._backups = []
 
     def abort(self) -> None:
         """Remove what :meth:`commit` did not move in, and folders created that are left empty."""

@@ -7,13 +7,18 @@ Catalog entry (``conf/base/catalog.yml``)::
       table: pair_universe
       credentials: db          # {con: <SQLAlchemy URL>} from conf/*/credentials.yml
       load_args: {where: "symbol_a = :s", params: {s: AAPL}, columns: [pair_id, symbol_a]}
-      save_args: {mode: upsert}   # or insert
+      save_args:
+        mode: upsert                   # or insert
+        keep_if_unchanged: [created_at]  # optional: stored stamp kept for an unchanged row
+        batch: ingestion               # optional: staged into that open write batch
 
 The first use of a URL in a process brings the database to the Alembic head
 (:func:`~statarb.storage.database.ensure_schema`), so a fresh machine needs no set-up. Tables are
 never dropped or recreated. ``load`` returns a Polars DataFrame with the spec dtypes; ``save`` writes
 a Polars (or pandas) frame in a single transaction through
-:func:`~statarb.storage.sql_io.write_frame`.
+:func:`~statarb.storage.sql_io.write_frame` (``keep_if_unchanged`` is passed on). With ``batch``, a
+save while that :mod:`~statarb.storage.write_batch` is open is staged and written with the batch's
+other saves in one transaction when the batch is published; with no batch open it writes at once.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ import polars as pl
 import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
+from statarb.storage import write_batch
 from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
 from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
 
 _LOAD_KEYS = {"where", "params", "columns"}
-_SAVE_KEYS = {"mode"}
+_SAVE_KEYS = {"mode", "keep_if_unchanged", "batch"}
 
 
 class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
@@ -75,9 +81,20 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         return read_table(self._engine(), self._table, **self._load_args)
 
     def save(self, data: pl.DataFrame) -> None:
-        """Upsert (or insert) ``data`` into the table in one transaction."""
+        """Upsert (or insert) ``data`` into the table in one transaction (or stage it into the
+        open write batch named by ``save_args.batch``)."""
+        args = {
+            "mode": self._save_args["mode"],
+            "keep_if_unchanged": tuple(self._save_args.get("keep_if_unchanged", ())),
+        }
+        batch = write_batch.current(self._save_args.get("batch"))
+        if batch is not None:
+            with batch.staging():
+                ensure_schema(self._url)
+                batch.stage_sql(self._url, self._table, data, **args)
+            return
         with self._engine().begin() as conn:
-            write_frame(conn, self._table, data, mode=self._save_args["mode"])
+            write_frame(conn, self._table, data, **args)
 
     def _exists(self) -> bool:
         """True when the table holds at least one row."""

@@ -13,6 +13,11 @@ the syntax). Tables whose natural key has no unique constraint (``corporate_acti
 ``kalman_params``, ``ou_params``) are matched on the key in Python (nulls equal) and updated by id;
 ids of existing rows never change. ``symbols`` keeps ``created_at`` and bumps ``updated_at`` only when
 a metadata column changes.
+
+``keep_if_unchanged`` (upsert only; set per catalog entry through ``save_args``) names columns --
+typically ``created_at``/``recorded_at`` stamped by the writer -- whose stored value is kept when every
+other written column of the row equals the stored one (``IS NOT DISTINCT FROM``: nulls equal). Identical
+inputs then leave identical rows, timestamps included; a row whose values change gets the new stamp.
 """
 
 from __future__ import annotations
@@ -232,8 +237,21 @@ def _insert(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
     _write_insert(conn, table, df)
 
 
+def _kept(
+    table: sa.Table, compare: Sequence[str], keep: Sequence[str], new: Callable[[str], Any]
+) -> dict[str, Any]:
+    """SET clauses keeping the stored ``keep`` columns when every ``compare`` column of the row
+    equals its new value ``new(col)`` (an ``excluded`` column or a bind parameter)."""
+    unchanged = sa.and_(sa.true(), *(table.c[c].is_not_distinct_from(new(c)) for c in compare))
+    return {c: sa.case((unchanged, table.c[c]), else_=new(c)) for c in keep}
+
+
 def _upsert_on_conflict(
-    conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
+    conn: sa.Connection,
+    table: sa.Table,
+    df: pl.DataFrame,
+    key: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> None:
     update_cols = [c for c in df.columns if c not in key and c != "id"]
     if table.name == "symbols":  # keep created_at; bump updated_at only on a real change
@@ -247,9 +265,12 @@ def _upsert_on_conflict(
             return out
 
     else:
+        keep = [c for c in keep if c in update_cols]
+        compare = [c for c in update_cols if c not in keep]
 
         def set_(exc: Any) -> dict[str, Any]:
-            return {c: exc[c] for c in update_cols}
+            out: dict[str, Any] = {c: exc[c] for c in compare}
+            return out | _kept(table, compare, keep, lambda c: exc[c])
 
     _write_insert(conn, table, df, key, set_)
 
@@ -280,7 +301,11 @@ def _existing_ids(
 
 
 def _upsert_by_match(
-    conn: sa.Connection, table: sa.Table, df: pl.DataFrame, key: Sequence[str]
+    conn: sa.Connection,
+    table: sa.Table,
+    df: pl.DataFrame,
+    key: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> None:
     found = _existing_ids(conn, table, df, key)
     joined = df.join(found, on=list(key), how="left", nulls_equal=True, maintain_order="left")
@@ -288,11 +313,14 @@ def _upsert_by_match(
     new = joined.filter(pl.col("__id").is_null()).drop("__id")
     update_cols = [c for c in df.columns if c not in key and c != "id"]
     if matched.height and update_cols:
-        stmt = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("p___id"))
-            .values({c: sa.bindparam(f"p_{c}", type_=table.c[c].type) for c in update_cols})
-        )
+        keep = [c for c in keep if c in update_cols]
+        compare = [c for c in update_cols if c not in keep]
+
+        def bind(c: str) -> Any:
+            return sa.bindparam(f"p_{c}", type_=table.c[c].type)
+
+        values = {c: bind(c) for c in compare} | _kept(table, compare, keep, bind)
+        stmt = sa.update(table).where(table.c.id == sa.bindparam("p___id")).values(values)
         rows = matched.select(["__id", *update_cols])
         conn.execute(stmt, _rows(rows.rename({c: f"p_{c}" for c in rows.columns})))
     _insert_split_ids(conn, table, new)
@@ -327,20 +355,31 @@ def write_frame(
     table: str,
     df: pl.DataFrame | pl.LazyFrame | Any,
     mode: Literal["upsert", "insert"] = "upsert",
+    keep_if_unchanged: Sequence[str] = (),
 ) -> int:
     """Validate ``df`` against ``table`` and write it; return the number of frame rows written.
 
     ``conn`` should be a ``Connection`` inside the caller's transaction (nothing is committed
     here); an ``Engine`` is accepted for convenience and gets its own transaction. ``mode="upsert"``
     inserts new keys and updates existing ones (:data:`~statarb.storage.schema.NATURAL_KEYS`);
-    ``mode="insert"`` only inserts. Raises :class:`SchemaMismatch` or :class:`IntegrityViolation`.
+    ``mode="insert"`` only inserts. ``keep_if_unchanged``: columns whose stored value an upsert
+    keeps when the row's other written columns are unchanged (module docstring). Raises
+    :class:`SchemaMismatch` or :class:`IntegrityViolation`.
     """
     if isinstance(conn, sa.Engine):
         with conn.begin() as c:
-            return write_frame(c, table, df, mode)
+            return write_frame(c, table, df, mode, keep_if_unchanged)
     if mode not in ("upsert", "insert"):
         raise ValueError(f"{table}: mode must be 'upsert' or 'insert', got {mode!r}")
     t = _lookup(table)
+    keep = list(keep_if_unchanged)
+    bad_keep = [c for c in keep if c not in t.c or c in NATURAL_KEYS[table] or c == "id"]
+    if bad_keep or (keep and mode != "upsert"):
+        raise SchemaMismatch(
+            table,
+            f"keep_if_unchanged {keep} must name non-key columns of the table and needs "
+            f"mode 'upsert' (got mode {mode!r}; not allowed: {bad_keep})",
+        )
     frame = _prepare(t, _to_polars(df, table))
     if frame.height == 0:
         return 0
@@ -353,17 +392,18 @@ def write_frame(
             if mode == "insert" or not all(c in frame.columns for c in key):
                 _insert_split_ids(conn, t, frame)
             elif table in _UPSERT_BY_CONSTRAINT_EXCLUDED:
-                _upsert_by_match(conn, t, frame, key)
+                _upsert_by_match(conn, t, frame, key, keep)
             elif key == ("id",):
                 _insert(conn, t, frame.filter(pl.col("id").is_null()).drop("id"))
                 _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key)
                 _resync_sequence(conn, t)
             elif "id" in frame.columns and _has_serial_id(t):
-                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_null()).drop("id"), key)
-                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key)
+                new_ids = frame.filter(pl.col("id").is_null()).drop("id")
+                _upsert_on_conflict(conn, t, new_ids, key, keep)
+                _upsert_on_conflict(conn, t, frame.filter(pl.col("id").is_not_null()), key, keep)
                 _resync_sequence(conn, t)
             else:
-                _upsert_on_conflict(conn, t, frame, key)
+                _upsert_on_conflict(conn, t, frame, key, keep)
     except sa.exc.IntegrityError as exc:
         raise translate_integrity_error(t, exc) from exc
     return frame.height

@@ -1,7 +1,9 @@
 """The ``ingestion`` pipeline: raw files -> symbols, corporate_actions, bars, ticks (spec §6.1).
 
-``symbols`` is written first (its node feeds ``known_symbols`` to the others), so the foreign keys
-of ``corporate_actions`` hold and bar/tick rows are checked against the symbol list.
+The ``ingest_*`` nodes only read and validate (in memory). ``publish_ingestion`` runs after all of
+them; its outputs belong to the write batch ``ingestion`` (opened by loading ``ingestion_batch``,
+published by confirming it), so a run stores every output or none: the store, the database and
+the quarantine files are unchanged by a run that fails (docs/ingestion.md, "All or nothing").
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -12,38 +14,65 @@ from .nodes import (
     ingest_corporate_actions,
     ingest_symbols,
     ingest_ticks,
+    publish_ingestion,
 )
+
+#: validated in-memory result -> the dataset that stores it (in this order)
+PUBLISHED = {
+    "symbols_rows": "symbols",
+    "corporate_actions_rows": "corporate_actions",
+    "bars_rows": "bars",
+    "ticks_rows": "ticks",
+    "quarantine_corporate_actions_rows": "quarantine_corporate_actions",
+    "quarantine_bars_rows": "quarantine_bars",
+    "quarantine_ticks_rows": "quarantine_ticks",
+    "ingestion_report_rows": "ingestion_report",
+}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                ingest_symbols, "raw_symbols", ["symbols", "known_symbols"], name="ingest_symbols"
-            ),
-            Node(
-                ingest_corporate_actions,
-                ["raw_corporate_actions", "known_symbols"],
-                ["corporate_actions", "quarantine_corporate_actions", "corporate_actions_report"],
-                name="ingest_corporate_actions",
+                ingest_symbols,
+                ["raw_symbols", "params:ingestion"],
+                ["symbols_rows", "known_symbols"],
+                name="ingest_symbols",
             ),
             Node(
                 ingest_bars,
                 ["raw_bars", "known_symbols", "params:ingestion"],
-                ["bars", "quarantine_bars", "bars_report"],
+                ["bars_rows", "quarantine_bars_rows", "bars_report"],
                 name="ingest_bars",
             ),
             Node(
                 ingest_ticks,
                 ["raw_ticks", "known_symbols", "params:ingestion"],
-                ["ticks", "quarantine_ticks", "ticks_report"],
+                ["ticks_rows", "quarantine_ticks_rows", "ticks_report"],
                 name="ingest_ticks",
+            ),
+            Node(
+                ingest_corporate_actions,
+                ["raw_corporate_actions", "known_symbols", "bars_rows", "params:ingestion"],
+                [
+                    "corporate_actions_rows",
+                    "quarantine_corporate_actions_rows",
+                    "corporate_actions_report",
+                ],
+                name="ingest_corporate_actions",
             ),
             Node(
                 build_ingestion_report,
                 ["params:ingestion", "corporate_actions_report", "bars_report", "ticks_report"],
-                "ingestion_report",
+                "ingestion_report_rows",
                 name="build_ingestion_report",
+            ),
+            Node(
+                publish_ingestion,
+                ["ingestion_batch", *PUBLISHED],
+                list(PUBLISHED.values()),
+                name="publish_ingestion",
+                confirms="ingestion_batch",
             ),
         ]
     )
