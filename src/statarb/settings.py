@@ -3,9 +3,10 @@
 from statarb.config.registry import ValidateParametersHook
 from statarb.config_loader import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
 from statarb.context import ProjectContext
+from statarb.storage.access import StorageAccessHook
 
 __all__ = ["CONFIG_LOADER_ARGS", "CONFIG_LOADER_CLASS", "CONTEXT_CLASS", "HOOKS"]
 
 CONTEXT_CLASS = ProjectContext  # credentials through the project resolver (storage/resolver.py)
 
-HOOKS = (ValidateParametersHook(),)
+HOOKS = (ValidateParametersHook(), StorageAccessHook())

@@ -19,6 +19,7 @@ from statarb.config.strict import ConfigError, StrictModel
 #: section name -> "module:Model"
 SECTIONS: dict[str, str] = {
     "alpha": "statarb.alpha.config:AlphaConfig",
+    "storage": "statarb.storage.params:StorageParams",
 }
 
 

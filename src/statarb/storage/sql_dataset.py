@@ -11,7 +11,10 @@ Catalog entry (``conf/base/catalog.yml``)::
 
 The first use of a URL in a process brings the database to the Alembic head
 (:func:`~statarb.storage.database.ensure_schema`), so a fresh machine needs no set-up. Tables are
-never dropped or recreated. ``load`` returns a Polars DataFrame with the spec dtypes; ``save`` writes
+never dropped or recreated. In a read-only session (:mod:`statarb.storage.access`: a notebook or
+``kedro ipython``, or an entry a pipeline does not produce) loads go through a read-only
+connection, never migrate (an empty or outdated database raises, naming what to run) and
+``save`` is refused. ``load`` returns a Polars DataFrame with the spec dtypes; ``save`` writes
 a Polars (or pandas) frame in a single transaction through
 :func:`~statarb.storage.sql_io.write_frame`.
 """
@@ -24,7 +27,14 @@ import polars as pl
 import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
-from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
+from statarb.storage.access import AccessControlled
+from statarb.storage.database import (
+    check_schema,
+    ensure_schema,
+    get_engine,
+    redact_url,
+    resolve_db_url,
+)
 from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
 
@@ -32,7 +42,7 @@ _LOAD_KEYS = {"where", "params", "columns"}
 _SAVE_KEYS = {"mode"}
 
 
-class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
+class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFrame]):
     """Load/upsert one spec §4 table as a Polars DataFrame (see module docstring)."""
 
     def __init__(
@@ -67,6 +77,9 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         self.metadata = metadata
 
     def _engine(self) -> sa.Engine:
+        if self.read_only:
+            check_schema(self._url)
+            return get_engine(self._url, read_only=True)
         ensure_schema(self._url)
         return get_engine(self._url)
 
@@ -76,6 +89,7 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     def save(self, data: pl.DataFrame) -> None:
         """Upsert (or insert) ``data`` into the table in one transaction."""
+        self._guard_save()
         with self._engine().begin() as conn:
             write_frame(conn, self._table, data, mode=self._save_args["mode"])
 

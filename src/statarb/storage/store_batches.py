@@ -14,8 +14,9 @@ How a write combines with what is stored (:func:`combine`), per unit:
   slice (an unversioned store behaves exactly as before batches existed). Rows that carry a
   ``batch_id`` (a frame loaded from the store) go to that version, so a loaded frame written back
   changes nothing.
-* ``replace``: the unit's current version (its highest ``batch_id``) is replaced by the new rows;
-  older versions stay (an unversioned unit simply holds the new rows).
+* ``replace``: in every partition the write touches (a source and UTC day; a pair), the current
+  version of each slice is replaced by the new rows (a slice the new rows lack loses its current
+  version); older versions stay. An unversioned partition simply holds the new rows.
 
 How a read picks rows (:func:`resolve`): for each slice the highest version ``<= pin`` (default:
 the latest). :func:`batch_read` gives the highest ``batch_id`` among the rows a consumer read;
@@ -25,8 +26,9 @@ highest ``<= P`` at read time, so no version lies in ``(v, max]``).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 import polars as pl
@@ -87,12 +89,15 @@ def combine(
     lay: Layout,
     mode: Mode,
     batch: int | None = None,
+    scope: Collection[dt.date] | None = None,
 ) -> pl.DataFrame | None:
     """The unit's new content (layout columns, file order), or ``None`` when it is unchanged.
 
     ``existing`` is the unit's stored content (``None`` when the unit does not exist); ``new``
     holds the written rows of that unit, already validated (``append`` overwrites their
-    ``batch_id`` with ``batch``). See the module docstring.
+    ``batch_id`` with ``batch``). ``scope`` (``replace`` only) lists the UTC days of the
+    partitions the write replaces when the unit spans several days (HDF5 entity files); ``None``
+    means the whole unit. See the module docstring.
     """
     check_mode(lay, mode, batch)
     cols = list(lay.schema.names())
@@ -106,14 +111,17 @@ def combine(
         new = new.with_columns(pl.lit(batch, pl.Int64).alias(BATCH_COLUMN))
     if existing is None or existing.height == 0:
         return _order(new, lay)
-    if mode == "replace":
-        top = existing.get_column(BATCH_COLUMN).max()
-        older = existing.filter(~b.eq_missing(pl.lit(top, pl.Int64)))
-        fresh = new.with_columns(b.fill_null(pl.lit(top, pl.Int64)))
-        return _order(_merge_on(older, fresh.select(cols), vkey), lay)
     sl = _slice_cols(lay)
     ex = existing.with_columns(*slice_exprs(lay))
     nw = new.with_columns(*slice_exprs(lay))
+    if mode == "replace":  # every slice of the replaced partitions loses its current version
+        in_scope = ex if scope is None else ex.filter(pl.col(_DAY).is_in(list(scope)))
+        current = in_scope.group_by(sl).agg(b.max().alias(_CUR), pl.lit(True).alias("__in"))
+        marked = ex.join(current, on=sl, how="left", nulls_equal=True)
+        keep = marked.filter(~(pl.col("__in").fill_null(False) & b.eq_missing(pl.col(_CUR))))
+        fresh = nw.join(current, on=sl, how="left", nulls_equal=True)
+        fresh = fresh.with_columns(b.fill_null(pl.col(_CUR)))
+        return _order(_merge_on(keep.select(cols), fresh.select(cols), vkey), lay)
     current = ex.group_by(sl).agg(b.max().alias(_CUR))
     if mode == "merge":  # rows without a batch_id go to their slice's current version
         nw = nw.join(current, on=sl, how="left", nulls_equal=True)
@@ -145,7 +153,7 @@ def combine(
 def _changed_slices(cur: pl.DataFrame, cand: pl.DataFrame, lay: Layout) -> pl.DataFrame:
     """Slices (slice columns) whose candidate rows differ from their current rows."""
     sl = _slice_cols(lay)
-    values = [c for c in lay.schema.names() if c != BATCH_COLUMN]
+    values = [c for c in lay.schema.names() if c != BATCH_COLUMN and c not in sl]
     a = cur.select([*sl, *values])
     c = cand.select([*sl, *values])
     n_cur = a.group_by(sl).len("n_cur")
