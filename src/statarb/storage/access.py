@@ -55,6 +55,30 @@ class AccessControlled:
             )
 
 
+#: SQLSTATEs of a refused write: insufficient privilege, read-only transaction
+_DENIED_SQLSTATES = {"42501", "25006"}
+
+
+def translate_access_error(table: str, conn: Any, exc: Exception) -> ReadOnlyStoreError | None:
+    """A :class:`ReadOnlyStoreError` naming ``table`` and the connected role when ``exc`` is a
+    refused write (PostgreSQL privilege or read-only transaction, SQLite read-only file), else
+    ``None``."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(getattr(orig, "diag", None), "sqlstate", None) or getattr(orig, "sqlstate", None)
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
+    if state not in _DENIED_SQLSTATES and "readonly database" not in text:
+        return None
+    try:
+        who = conn.engine.url.username or "this connection"
+    except Exception:
+        who = "this connection"
+    return ReadOnlyStoreError(
+        f"{table}: write refused for {who}: {text} (spec §9.5: writer role for ingestion, alpha "
+        "and backtest; reporting writes only backtest_metrics; research is read-only; "
+        "see `statarb db roles`)"
+    )
+
+
 def _controlled(catalog: Any) -> Iterator[tuple[str, AccessControlled]]:
     for name in list(catalog.keys()):
         if name.startswith("params:") or name == "parameters":

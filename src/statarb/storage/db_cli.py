@@ -82,3 +82,25 @@ def revision(project: str, env: str | None, db_url: str | None, message: str) ->
 def url(project: str, env: str | None, db_url: str | None) -> None:
     """Print the resolved database URL (password hidden)."""
     click.echo(database.redact_url(resolve_db_url(db_url, project, env)))
+
+
+@db.command()
+@project_options
+@click.option("--prefix", default="statarb", show_default=True, help="Role names <prefix>_<kind>.")
+@click.option("--drop", is_flag=True, help="Revoke and drop the roles instead.")
+@storage_errors
+def roles(project: str, env: str | None, db_url: str | None, prefix: str, drop: bool) -> None:
+    """Create the writer / reader / reporting roles and their grants (PostgreSQL; spec §9.5)."""
+    from statarb.storage import roles as pg_roles
+
+    target = resolve_db_url(db_url, project, env)
+    if drop:
+        pg_roles.drop_roles(target, prefix)
+        click.echo(f"dropped roles {', '.join(pg_roles.role_names(prefix).values())}")
+        return
+    names = pg_roles.create_roles(target, prefix)
+    click.echo(f"{database.redact_url(target)}:")
+    click.echo(f"  {names['writer']:24s} ingestion, alpha, backtest: read + write data tables")
+    click.echo(f"  {names['reader']:24s} research, statarb sql: read only")
+    click.echo(f"  {names['reporting']:24s} reporting: read + write backtest_metrics")
+    click.echo("point each service's conf/<env>/credentials.yml db.con at its role")

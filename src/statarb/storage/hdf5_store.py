@@ -33,8 +33,8 @@ from statarb.storage.hdf5_format import (
     read_rows,
     write_unit,
 )
-from statarb.storage.parquet_schemas import Layout, get_layout
 from statarb.storage.parquet_scan import TimeBound, _as_list, _bound, reject_source_for_pairs
+from statarb.storage.parquet_schemas import Layout, get_layout
 from statarb.storage.parquet_store import _check_date_column, _source_values
 from statarb.storage.partition_writer import PartitionWriter
 from statarb.storage.store_batches import check_mode, combine

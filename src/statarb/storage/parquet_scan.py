@@ -16,7 +16,6 @@ from pathlib import Path
 import polars as pl
 
 from statarb.storage.errors import StorageError
-from statarb.storage.store_batches import decode_batch_ids, needs_file, resolve
 from statarb.storage.parquet_schemas import (
     META_BATCHES,
     META_LAYOUT,
@@ -26,6 +25,7 @@ from statarb.storage.parquet_schemas import (
     Layout,
     get_layout,
 )
+from statarb.storage.store_batches import decode_batch_ids, needs_file, resolve
 
 DATA_FILE = "data.parquet"
 TimeBound = dt.datetime | dt.date | str

@@ -57,6 +57,18 @@ class StoreRef:
     source: str | None = None
 
 
+def scan_entry(ref: StoreRef, **kwargs: Any) -> Any:
+    """Lazy frame over the columnar entry ``ref`` with its tier's reader (``scan_store`` or
+    ``scan_hdf5``; same keyword arguments)."""
+    if ref.tier == "hdf5":
+        from statarb.storage.hdf5_store import scan_hdf5
+
+        return scan_hdf5(ref.root, ref.layout, **kwargs)
+    from statarb.storage.parquet_scan import scan_store
+
+    return scan_store(ref.root, ref.layout, **kwargs)
+
+
 def find_project_root(start: str | Path = ".") -> Path | None:
     """The nearest folder at or above ``start`` holding ``conf/base`` (a Kedro project root)."""
     here = Path(start).expanduser().resolve()
