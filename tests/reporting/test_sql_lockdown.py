@@ -55,7 +55,10 @@ def test_copy_outside_the_reports_folder_is_refused_inside_allowed(project, tmp_
     assert r.exit_code != 0 and not outside.exists()
     reports = project / "data/08_reporting"
     reports.mkdir(parents=True)
-    r = _run(project, f"COPY (SELECT symbol, count(*) AS n FROM bars GROUP BY 1) TO '{reports / 'n.csv'}'")
+    r = _run(
+        project,
+        f"COPY (SELECT symbol, count(*) AS n FROM bars GROUP BY 1) TO '{reports / 'n.csv'}'",
+    )
     assert r.exit_code == 0, r.output
     assert pl.read_csv(reports / "n.csv").sort("symbol")["n"].to_list() == [20, 20]
 

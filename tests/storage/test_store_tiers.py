@@ -55,7 +55,9 @@ def test_dtypes_round_trip_exactly(tier, tmp_path, layout):
     tier.write(df, tmp_path, layout, source="SYN" if "source" in lay.partition_by else None)
     back = _all(tier, tmp_path, layout)
     assert back.schema == lay.read_schema
-    assert_frame_equal(back.select(lay.schema.names()), df.sort(list(lay.sort_by)), check_exact=True)
+    assert_frame_equal(
+        back.select(lay.schema.names()), df.sort(list(lay.sort_by)), check_exact=True
+    )
     if "date" in lay.partition_by:
         assert back["date"].to_list() == back["datetime"].dt.date().to_list()
         assert set(back["source"]) == {"SYN"}
@@ -162,7 +164,9 @@ def test_range_read_touches_only_the_needed_units_or_chunks(tier, tmp_path):
     bars = _intraday(("AAA", "BBB"), days=8, per_day=390)
     tier.write(bars, tmp_path, "bars", source="SYN", fsync=False)
     start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 7)
-    want = bars.filter(pl.col("datetime").dt.date().is_between(start, end), pl.col("symbol") == "BBB")
+    want = bars.filter(
+        pl.col("datetime").dt.date().is_between(start, end), pl.col("symbol") == "BBB"
+    )
     damaged = tier.garble_except(tmp_path, "bars", {start, end})
     assert damaged >= 6  # the other 6 days (Parquet: files; HDF5: chunks of every column)
     got = _all(tier, tmp_path, symbols="BBB", start=start, end=end)

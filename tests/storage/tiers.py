@@ -61,7 +61,11 @@ class Tier:
                 idx = g[INDEX]
                 day = idx["day"][()]
                 wanted = np.isin(day, [(d - dt.date(1970, 1, 1)).days for d in days])
-                rows = [(a, b) for a, b, w in zip(idx["start"][()], idx["stop"][()], wanted, strict=True) if w]
+                rows = [
+                    (a, b)
+                    for a, b, w in zip(idx["start"][()], idx["stop"][()], wanted, strict=True)
+                    if w
+                ]
                 for name in g:
                     ds = g[name]
                     if not isinstance(ds, h5py.Dataset):

@@ -64,7 +64,9 @@ def translate_access_error(table: str, conn: Any, exc: Exception) -> ReadOnlySto
     refused write (PostgreSQL privilege or read-only transaction, SQLite read-only file), else
     ``None``."""
     orig = getattr(exc, "orig", exc)
-    state = getattr(getattr(orig, "diag", None), "sqlstate", None) or getattr(orig, "sqlstate", None)
+    state = getattr(getattr(orig, "diag", None), "sqlstate", None) or getattr(
+        orig, "sqlstate", None
+    )
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
     if state not in _DENIED_SQLSTATES and "readonly database" not in text:
         return None

@@ -65,7 +65,12 @@ def _sqlite_file(url: str) -> Path | None:
     """The database file of a file-based SQLite URL (``None`` for memory / other back-ends)."""
     parsed = sa.make_url(url)
     db = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not db
+        or db == ":memory:"
+        or db.startswith("file:")
+    ):
         return None
     return Path(db).expanduser()
 
@@ -76,7 +81,9 @@ def _read_only_url(url: str) -> sa.URL:
     path = _sqlite_file(url)
     if path is None:
         return parsed
-    return parsed.set(database=f"file:{path.resolve().as_posix()}", query={"mode": "ro", "uri": "true"})
+    return parsed.set(
+        database=f"file:{path.resolve().as_posix()}", query={"mode": "ro", "uri": "true"}
+    )
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -169,8 +169,10 @@ def read_rows(
         parts = [ds[lo:hi] for lo, hi in runs]
         arr = np.concatenate(parts) if parts else np.empty(0)
         if isinstance(dtype, pl.Datetime):
-            s = pl.Series(col, arr, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone(
-                "UTC"
+            s = (
+                pl.Series(col, arr, dtype=pl.Int64)
+                .cast(pl.Datetime("us"))
+                .dt.replace_time_zone("UTC")
             )
         elif dtype == pl.String:
             s = pl.Series(col, arr.tolist() if arr.size else [], dtype=pl.String)

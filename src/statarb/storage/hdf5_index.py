@@ -95,7 +95,9 @@ def sync_index(url: str, root: str | Path, files: Iterable[Path], layout: str = 
     with get_engine(url).begin() as conn:
         for source, symbol in units:
             conn.execute(
-                sa.delete(t).where(t.c.store == store, t.c.source == source, t.c.symbol_id == symbol)
+                sa.delete(t).where(
+                    t.c.store == store, t.c.source == source, t.c.symbol_id == symbol
+                )
             )
         if rows.height:
             write_frame(conn, "bar_partition_index", rows, mode="insert")

@@ -266,4 +266,3 @@ def _bounded(df: pl.DataFrame, lay: Layout, lo: tuple | None, hi: tuple | None) 
     if hi is not None:
         df = df.filter(t < hi[0] + dt.timedelta(days=1) if hi[1] else t <= hi[0])
     return df
-

@@ -105,7 +105,12 @@ def absolute_paths(conf: Any, root: Path) -> Any:
     if isinstance(conf, dict):
         out = {}
         for k, v in conf.items():
-            if k in PATH_KEYS and isinstance(v, str) and "://" not in v and not Path(v).is_absolute():
+            if (
+                k in PATH_KEYS
+                and isinstance(v, str)
+                and "://" not in v
+                and not Path(v).is_absolute()
+            ):
                 out[k] = (root / v).as_posix()
             else:
                 out[k] = absolute_paths(v, root)

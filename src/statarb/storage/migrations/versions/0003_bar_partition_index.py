@@ -64,7 +64,9 @@ def upgrade() -> None:
         sa.text(
             "INSERT INTO schema_version (version, applied_at, description) "
             f"VALUES (3, {utc_now}, :d)"
-        ).bindparams(d="bar_partition_index: HDF5 tier row ranges per symbol and day (alembic 0003)")
+        ).bindparams(
+            d="bar_partition_index: HDF5 tier row ranges per symbol and day (alembic 0003)"
+        )
     )
 
 
