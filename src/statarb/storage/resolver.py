@@ -39,7 +39,7 @@ STORE_TYPES: dict[str, str] = {
     "statarb.storage.parquet_dataset.PartitionedParquetDataset": "parquet",
     "statarb.storage.hdf5_dataset.HDF5StoreDataset": "hdf5",
 }
-PATH_KEYS = ("path", "filepath", "filename")
+PATH_KEYS = ("path", "filepath", "filename", "equity_path")
 
 
 class ProjectNotFound(StorageError):
@@ -174,11 +174,12 @@ class Project:
         return stores[name]
 
     def file_entries(self) -> dict[str, Path]:
-        """Every catalog entry stored in files or folders (``path``/``filepath``), by name."""
+        """Every catalog entry stored in files or folders (``path``/``filepath``, the backtest
+        run's ``equity_path``), by name."""
         out = {}
         for name, entry in sorted(self.catalog_conf.items()):
             if isinstance(entry, dict):
-                for key in ("path", "filepath"):
+                for key in ("path", "filepath", "equity_path"):
                     if isinstance(entry.get(key), str) and "://" not in entry[key]:
                         out[name] = Path(entry[key])
                         break
