@@ -107,7 +107,8 @@ class StorageAccessHook:
         from statarb.storage.database import resolve_db_url
         from statarb.storage.params import StorageParams
 
-        cfg = parameters.get("storage")
+        # Kedro passes {"parameters": {...}, "params:<key>": ...}; plain dicts are accepted too
+        cfg = (parameters.get("parameters") or parameters).get("storage")
         self._batches_cfg = StorageParams.from_params(cfg, "storage").batches if cfg else None
         self._db_url = resolve_db_url((conf_creds or {}).get("db"))
         pins = dict(self._batches_cfg.pin) if self._batches_cfg else {}
