@@ -84,8 +84,8 @@ _SCHEMA = {
 
 
 def sync_index(url: str, root: str | Path, files: Iterable[Path], layout: str = "bars") -> int:
-    """Replace the index rows of the (source, symbol) of each file by the file's slices; one
-    transaction. Returns the number of rows written."""
+    """Replace the index rows of the (source, symbol) of each file by the file's slices and drop
+    the rows of files that no longer exist; one transaction. Returns the rows written."""
     files = list(files)
     rows = index_frame(root, layout, files)
     store = store_name(root)
