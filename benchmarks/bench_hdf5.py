@@ -35,7 +35,6 @@ def _size(root: Path) -> int:
 
 
 def main() -> int:
-    import polars as pl
 
     from statarb.storage.hdf5_store import scan_hdf5, write_hdf5
     from statarb.storage.parquet_store import scan_store, write_partitions

@@ -121,9 +121,15 @@ def absolute_paths(conf: Any, root: Path) -> Any:
 def _loader(root: Path, env: str | None) -> Any:
     from statarb.config_loader import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
 
+    args = dict(CONFIG_LOADER_ARGS)
+    run_env = env or args.get("default_run_env")
+    if run_env and not (root / "conf" / run_env).is_dir():
+        if env is not None:  # an environment asked for must exist, as for `kedro run --env`
+            raise StorageError(f"no environment {env!r}: {root / 'conf' / env} does not exist")
+        args["default_run_env"] = args.get("base_env", "base")  # no conf/local: base alone
     with warnings.catch_warnings():  # omegaconf deprecation noise from Kedro internals
         warnings.simplefilter("ignore", UserWarning)
-        return CONFIG_LOADER_CLASS(conf_source=str(root / "conf"), env=env, **CONFIG_LOADER_ARGS)
+        return CONFIG_LOADER_CLASS(conf_source=str(root / "conf"), env=env, **args)
 
 
 @dataclass
