@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "runs": "statarb.backtest.runs_cli:runs",
     "fetch-arch": "statarb.ingest.arch_cli:fetch_arch",
     "recovery": "statarb.alpha.recovery_cli:recovery_cli",
+    "backup": "statarb.storage.backup_cli:backup",
+    "restore": "statarb.storage.backup_cli:restore",
 }
 
 
@@ -35,7 +37,8 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """statarb: data generation, database migrations, run listing and SQL over the store."""
+    """statarb: data generation, database migrations and roles, run listing, SQL over the store,
+    backups."""
 
 
 #: commands of this project that replace Kedro's own (``kedro run``: docs/ingestion.md, errors)

@@ -1,16 +1,13 @@
 """Kedro project settings."""
 
-from kedro.config import OmegaConfigLoader
+from statarb.config.registry import ValidateParametersHook
+from statarb.config_loader import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
+from statarb.context import ProjectContext
+from statarb.storage.access import StorageAccessHook
+from statarb.storage.write_batch import AbortWriteBatchesHook
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
-CONFIG_LOADER_ARGS = {
-    "base_env": "base",
-    "default_run_env": "local",
-    # environments are overlays: conf/<env>/parameters*.yml states only what differs from base
-    "merge_strategy": {"parameters": "soft"},
-}
+__all__ = ["CONFIG_LOADER_ARGS", "CONFIG_LOADER_CLASS", "CONTEXT_CLASS", "HOOKS"]
 
-from statarb.config.registry import ValidateParametersHook  # noqa: E402
-from statarb.storage.write_batch import AbortWriteBatchesHook  # noqa: E402
+CONTEXT_CLASS = ProjectContext  # credentials through the project resolver (storage/resolver.py)
 
-HOOKS = (ValidateParametersHook(), AbortWriteBatchesHook())
+HOOKS = (ValidateParametersHook(), StorageAccessHook(), AbortWriteBatchesHook())

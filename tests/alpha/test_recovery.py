@@ -345,9 +345,10 @@ def test_store_report_and_cli(recovery_run, tmp_path: Path) -> None:
     from statarb.storage.database import ensure_schema, get_engine
     from statarb.storage.parquet_store import write_partitions
     from statarb.storage.sql_io import write_frame
+    from tests.project_fixtures import make_project
 
     data, params, panel, universe, coint, spreads, beta_paths = recovery_run["inputs"]
-    (tmp_path / "conf/base").mkdir(parents=True)
+    make_project(tmp_path)  # the real catalog: where the stores and the ground truth are
     (tmp_path / "conf/base/parameters_alpha.yml").write_text(yaml.safe_dump({"alpha": params}))
     gt = tmp_path / "data/01_raw/ground_truth"
     gt.mkdir(parents=True)

@@ -11,11 +11,13 @@ from statarb.reporting.duckdb_views import open_store
 from statarb.storage.database import ensure_schema, get_engine
 from statarb.storage.parquet_store import write_partitions
 from statarb.storage.sql_io import write_frame
+from tests.project_fixtures import make_project
 from tests.reporting.synthetic import make_synthetic_run
 
 
 @pytest.fixture
 def tiny_store(tmp_path, db_url):
+    make_project(tmp_path, db_url)
     run = make_synthetic_run()
     bars = run["bars_adjusted"].drop("outlier_flag").filter(pl.col("symbol").is_in(["AAA", "BBB"]))
     write_partitions(bars, tmp_path / "data" / "bars_adjusted", "bars", source="SYNTH")
@@ -94,6 +96,7 @@ def test_cli_reads_statements_from_stdin(tiny_store):
 
 
 def test_missing_sqlite_file_is_reported(tmp_path):
+    make_project(tmp_path)
     r = CliRunner().invoke(
         main,
         [

@@ -19,8 +19,14 @@ from tests.storage.sql_fixtures import pair_frame, run_frame, symbols_frame, utc
 OLD_TABLES = ("symbols", "pair_universe", "cointegration_results", "backtest_runs")
 
 
-def _checksum(engine: sa.Engine, table: str) -> tuple[int, str]:
-    df = read_table(engine, table)
+V3_INDEX_COLUMNS = [
+    "id", "symbol_id", "store", "source", "path", "h5_group", "date", "row_start", "row_stop",
+    "start_ts", "end_ts",
+]  # fmt: skip
+
+
+def _checksum(engine: sa.Engine, table: str, columns: list[str] | None = None) -> tuple[int, str]:
+    df = read_table(engine, table, columns=columns)
     df = df.sort(df.columns)
     return df.height, hashlib.sha256(df.write_csv().encode()).hexdigest()
 
@@ -57,7 +63,7 @@ def test_0001_to_head_keeps_every_row_and_adds_selection_log(db_url: str) -> Non
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
     with eng.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
-    assert [v[0] for v in versions] == [1, 2]
+    assert [v[0] for v in versions] == [1, 2, 3, 4]
     row = pl.DataFrame(
         {
             "pair_id": ["AAPL_MSFT"],
@@ -91,4 +97,95 @@ def test_downgrade_to_0001_removes_only_the_new_objects(db_url: str) -> None:
         command.downgrade(cfg, "0001")
     assert "selection_log" not in sa.inspect(eng).get_table_names()
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    database.dispose_engines()
+
+
+# ---- 0002 -> 0003 (bar_partition_index) and 0003 -> 0004 (data_batches, batch_id) ------------
+
+
+def _index_rows(n_days: int = 3) -> pl.DataFrame:
+    import datetime as dt
+
+    days = [dt.date(2024, 1, 2) + dt.timedelta(days=i) for i in range(n_days)]
+    return pl.DataFrame(
+        {
+            "symbol_id": ["AAPL"] * n_days,
+            "store": ["data/bars"] * n_days,
+            "source": ["SYNTH"] * n_days,
+            "path": ["source=SYNTH/AAPL.h5"] * n_days,
+            "h5_group": ["/bars/AAPL"] * n_days,
+            "date": days,
+            "row_start": [390 * i for i in range(n_days)],
+            "row_stop": [390 * (i + 1) for i in range(n_days)],
+            "start_ts": [utc(d.year, d.month, d.day, 14, 30) for d in days],
+            "end_ts": [utc(d.year, d.month, d.day, 20, 59) for d in days],
+        }
+    )
+
+
+def _write_at_0003(url: str) -> None:
+    _write_at_0001(url)
+    database.upgrade(url, "0003")
+    with database.get_engine(url).begin() as conn:
+        write_frame(conn, "bar_partition_index", _index_rows())
+
+
+def test_0002_to_0003_adds_bar_partition_index_and_keeps_rows(db_url: str) -> None:
+    _write_at_0001(db_url)
+    database.upgrade(db_url, "0002")
+    eng = database.get_engine(db_url)
+    before = {t: _checksum(eng, t) for t in OLD_TABLES}
+    database.upgrade(db_url, "0003")
+    assert database.current_revision(db_url) == "0003"
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    with eng.begin() as conn:
+        write_frame(conn, "bar_partition_index", _index_rows(2))
+    got = read_table(eng, "bar_partition_index", columns=V3_INDEX_COLUMNS)
+    assert got["row_stop"].to_list() == [390, 780]
+    cols = [c["name"] for c in sa.inspect(eng).get_columns("bar_partition_index")]
+    assert cols == V3_INDEX_COLUMNS
+    database.dispose_engines()
+
+
+def test_0003_to_0004_keeps_index_rows_and_adds_batches(db_url: str) -> None:
+    _write_at_0003(db_url)
+    eng = database.get_engine(db_url)
+    before = {t: _checksum(eng, t) for t in OLD_TABLES}
+    index_before = _checksum(eng, "bar_partition_index", V3_INDEX_COLUMNS)
+    database.upgrade(db_url, "0004")
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    # the old index rows are intact (same checksum over the 0003 columns); batch_id is null
+    assert _checksum(eng, "bar_partition_index", V3_INDEX_COLUMNS) == index_before
+    after_rows = read_table(eng, "bar_partition_index")
+    assert after_rows["batch_id"].null_count() == after_rows.height == 3
+    # the new key admits a second version of a slice, the FK guards batch ids
+    with eng.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO data_batches (created_at, note) VALUES (:t, 'fix')"),
+            {"t": utc(2024, 2, 1).replace(tzinfo=None)},
+        )
+        write_frame(conn, "bar_partition_index", _index_rows(1).with_columns(batch_id=pl.lit(1)))
+    assert read_table(eng, "bar_partition_index").height == 4
+    with eng.connect() as conn:
+        versions = [v[0] for v in conn.execute(sa.text("SELECT version FROM schema_version"))]
+    assert versions == [1, 2, 3, 4]
+    database.dispose_engines()
+
+
+def test_statarb_db_upgrade_migrates_a_0003_database_without_loss(db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from statarb.cli import main
+
+    _write_at_0003(db_url)
+    eng = database.get_engine(db_url)
+    before = {t: _checksum(eng, t) for t in OLD_TABLES}
+    index_before = _checksum(eng, "bar_partition_index", V3_INDEX_COLUMNS)
+    database.dispose_engines()
+    res = CliRunner().invoke(main, ["db", "upgrade", "--db-url", db_url])
+    assert res.exit_code == 0, res.output
+    assert f"at revision {database.head_revision()}" in res.output
+    eng = database.get_engine(db_url)
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    assert _checksum(eng, "bar_partition_index", V3_INDEX_COLUMNS) == index_before
     database.dispose_engines()

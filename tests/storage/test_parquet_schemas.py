@@ -50,6 +50,7 @@ def full_frame(layout: str) -> pl.DataFrame:
         return make_bars(n=3).with_columns(
             outlier_flag=pl.Series([0, 1, 0], dtype=pl.Int8),
             missing_filled=pl.Series([False, True, False]),
+            batch_id=pl.Series([1, 1, 2], dtype=pl.Int64),
         )
     if layout == "ticks":
         return pl.DataFrame(
@@ -60,6 +61,7 @@ def full_frame(layout: str) -> pl.DataFrame:
                 "size": [100.0, 5.5, 7.0],
                 "side": ["buy", "sell", None],
                 "exchange": ["XNAS", "XNYS", "ARCX"],
+                "batch_id": [1, 1, 2],
             },
             schema=TICKS,
         )
@@ -96,10 +98,11 @@ def test_schemas_match_spec_section_5():
             {"symbol": pl.String, "datetime": US}
             | dict.fromkeys(["open", "high", "low", "close", "volume", "adj_factor"], pl.Float64)
             | {"outlier_flag": pl.Int8, "missing_filled": pl.Boolean}
+            | {"batch_id": pl.Int64}  # schema version 2: versioned reprocessing (spec §9.3)
         )
         == BARS
     )
-    assert list(TICKS) == ["symbol", "datetime", "price", "size", "side", "exchange"]
+    assert list(TICKS) == ["symbol", "datetime", "price", "size", "side", "exchange", "batch_id"]
     assert OU_OUTPUT["window_end"] == US and SPREAD_SERIES["kalman_state"] == pl.String
     assert get_layout("bars").key == ("symbol", "datetime")
     assert get_layout("ou_output").key == ("pair_id", "window_end")
@@ -177,7 +180,7 @@ def test_reader_accepts_previous_version_without_newer_optional_columns(tmp_path
                 b"statarb.schema_version": str(SCHEMA_VERSION + 1).encode(),
                 b"statarb.layout": b"bars",
             },
-            "schema version 2 not readable",
+            f"schema version {SCHEMA_VERSION + 1} not readable",
         ),
         (
             {

@@ -89,7 +89,7 @@ def test_replace_mode_replaces_only_touched_partitions(tmp_path):
     assert got.filter(pl.col("date") == dt.date(2024, 3, 4))["symbol"].to_list() == ["CCC"]
     assert set(got.filter(pl.col("date") == dt.date(2024, 3, 5))["symbol"]) == {"AAA", "BBB"}
     with pytest.raises(ParquetStoreError, match="mode must be"):
-        write_partitions(only_day1, tmp_path, "bars", source="SYN", mode="append")
+        write_partitions(only_day1, tmp_path, "bars", source="SYN", mode="upsert")
 
 
 def _snapshot(root) -> dict[str, bytes]:
@@ -217,7 +217,7 @@ def test_lazy_read_of_one_symbol_touches_only_needed_files(tmp_path):
     plan = lf.explain()
     needed = partition_files(tmp_path, "bars", start=start, end=end, source="SYN")
     assert len(needed) == 2 and _plan_sources(plan) == [str(f) for f in needed]
-    assert "PROJECT 4/12 COLUMNS" in plan  # datetime, close, date + symbol for the filter
+    assert "PROJECT 4/13 COLUMNS" in plan  # datetime, close, date + symbol for the filter
     assert 'col("symbol")' in plan and "SELECTION" in plan  # predicate pushed into the scan
     got = lf.collect()
     ref = bars.filter(pl.col("symbol") == "BBB", pl.col("datetime").is_between(start, end)).select(

@@ -126,9 +126,9 @@ def test_db_cli_upgrade_current_url(
     res = runner.invoke(statarb_cli, ["db", "current", "--url", fresh_url])
     assert res.exit_code == 0, res.output
     assert f"revision: {database.head_revision()}" in res.output
-    assert "schema_version: 2" in res.output
+    assert "schema_version: 4" in res.output
     with database.get_engine(fresh_url).connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM schema_version")).scalar_one() == 2
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM schema_version")).scalar_one() == 4
     # `db url` outside a Kedro project: env var, password hidden
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STATARB_DB_URL", "postgresql+psycopg://me:s3cret@db:5432/prod")
@@ -143,8 +143,8 @@ def test_db_cli_upgrade_current_url(
     res = runner.invoke(statarb_cli, ["db", "url"])
     assert res.output.strip() == "postgresql+psycopg://me:***@db:5432/prod"
     (tmp_path / "conf/local/credentials.yml").write_text("db:\n  con: sqlite:///local.db\n")
-    res = runner.invoke(statarb_cli, ["db", "url"])
-    assert res.output.strip() == "sqlite:///local.db"
+    res = runner.invoke(statarb_cli, ["db", "url"])  # relative SQLite: under the project root
+    assert res.output.strip() == f"sqlite:///{(tmp_path / 'local.db').as_posix()}"
 
 
 def test_forked_child_gets_its_own_engine(tmp_path: Path) -> None:

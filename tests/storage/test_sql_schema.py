@@ -153,12 +153,32 @@ selection_log
   tradable BOOLEAN NN
   reason TEXT
   created_at TIMESTAMP
+data_batches
+  batch_id INTEGER PK
+  created_at TIMESTAMP NN
+  note TEXT
+  pipelines TEXT
+  datasets TEXT
+bar_partition_index
+  id INTEGER PK
+  symbol_id TEXT NN FK symbols.symbol_id
+  store TEXT NN
+  source TEXT NN
+  path TEXT NN
+  h5_group TEXT NN
+  date DATE NN
+  row_start INTEGER NN
+  row_stop INTEGER NN
+  start_ts TIMESTAMP NN
+  end_ts TIMESTAMP NN
+  batch_id INTEGER FK data_batches.batch_id
 """
 
 SPEC_UNIQUES = {
     "cointegration_results": [("pair_id", "test_ts")],
     "backtest_equity": [("run_id", "ts")],
     "selection_log": [("pair_id", "test_ts")],
+    "bar_partition_index": [("store", "source", "symbol_id", "date", "batch_id")],
 }
 
 # §7.2: column lists that must lead some index, unique constraint or primary key
@@ -190,6 +210,7 @@ SPEC_CHECKS = {
         "ck_backtest_fills_quantity_nonnegative",
         "ck_backtest_fills_commission_nonnegative",
     },
+    "bar_partition_index": {"ck_bar_partition_index_row_range"},
 }
 
 
@@ -265,7 +286,7 @@ def test_migrated_db_has_no_autogenerate_diff_and_version_row(engine: sa.Engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
         rows = conn.execute(sa.text("SELECT version, applied_at FROM schema_version")).all()
-    assert [r.version for r in rows] == [1, 2] and all(r.applied_at is not None for r in rows)
+    assert [r.version for r in rows] == [1, 2, 3, 4] and all(r.applied_at is not None for r in rows)
     url = engine.url.render_as_string(hide_password=False)
     assert database.current_revision(url) == database.head_revision()
     database.upgrade(url)  # idempotent at head

@@ -58,10 +58,10 @@ def parts(tmp_path: Path, engine: sa.Engine):
     """Datasets joining batch ``b``, and a first state published without a batch."""
     url = engine.url.render_as_string(hide_password=False)
     bars = PartitionedParquetDataset(
-        str(tmp_path / "store"), "bars", source="s", save_args={"batch": "b"}
+        str(tmp_path / "store"), "bars", source="s", save_args={"write_batch": "b"}
     )
-    symbols = SQLTableDataset("symbols", {"con": url}, save_args={"batch": "b"})
-    actions = SQLTableDataset("corporate_actions", {"con": url}, save_args={"batch": "b"})
+    symbols = SQLTableDataset("symbols", {"con": url}, save_args={"write_batch": "b"})
+    actions = SQLTableDataset("corporate_actions", {"con": url}, save_args={"write_batch": "b"})
     symbols.save(symbols_frame("AAA"))  # no batch open: written at once
     bars.save(_bars(2, 10.0))
     return bars, symbols, actions

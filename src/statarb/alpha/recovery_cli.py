@@ -23,48 +23,37 @@ import polars as pl
 from statarb.alpha import recovery as rc
 from statarb.alpha.recovery_pnl import pnl_by_truth
 from statarb.conventions import LATEST_RUN_SQL
-
-
-def _alpha_params(root: Path, env: str | None) -> dict[str, Any]:
-    from kedro.config import OmegaConfigLoader
-
-    from statarb.settings import CONFIG_LOADER_ARGS
-
-    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    env = env or "local"
-    if not (root / "conf" / env).is_dir():
-        if env != "local":
-            raise click.ClickException(f"no configuration environment {root / 'conf' / env}")
-        env = None  # a project without conf/local: base only
-    loader = OmegaConfigLoader(str(root / "conf"), env=env, **args)
-    return loader["parameters"]["alpha"]
+from statarb.project_cli import project_options, storage_errors
 
 
 def report_from_store(
     project: str | Path = ".", db_url: str | None = None, env: str | None = None
 ) -> dict[str, Any]:
     """:func:`statarb.alpha.recovery.recovery_report` on a project's stored outputs (after
-    ``kedro run``): ``cointegration_results`` and the latest backtest run from the database
-    (``db_url`` or the project default), ``spread_series`` and the bar timeline from ``data/``,
-    the parameters from the project's configuration and the truth from
-    ``data/01_raw/ground_truth``. Adds ``pnl`` / ``pnl_summary`` when a backtest run exists."""
+    ``kedro run``). Everything is resolved through the project's Kedro configuration (environment
+    ``env``; :mod:`statarb.storage.resolver`): ``cointegration_results`` and the latest backtest
+    run from the database of the ``db`` credentials (``db_url`` overrides; read-only, never
+    migrated), ``spread_series`` and the bar timeline from those catalog entries (either tier),
+    the ``alpha`` parameters and the truth from the folder of the catalog entry
+    ``ground_truth_pairs``. Adds ``pnl`` / ``pnl_summary`` when a backtest run exists."""
     from statarb.alpha.config import AlphaConfig
-    from statarb.storage.database import get_engine, resolve_db_url
-    from statarb.storage.parquet_store import scan_store
+    from statarb.storage.database import check_schema, get_engine, redact_url
+    from statarb.storage.resolver import load_project, scan_entry
     from statarb.storage.sql_io import read_table
 
-    root = Path(project)
-    cfg = AlphaConfig.from_params(_alpha_params(root, env), "alpha")
-    truth, beta_paths = rc.load_ground_truth(root / "data/01_raw/ground_truth")
-    url = db_url or resolve_db_url()
-    if url.startswith("sqlite:///") and not Path(url[10:]).is_absolute():
-        url = f"sqlite:///{(root / url[10:]).resolve()}"
-    eng = get_engine(url)
+    proj = load_project(project, env)
+    cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
+    truth, beta_paths = rc.load_ground_truth(proj.entry_path("ground_truth_pairs").parent)
+    url = db_url or proj.db_url()
+    check_schema(url)
+    eng = get_engine(url, read_only=True)
     coint = read_table(eng, "cointegration_results")
     if coint.height == 0:
-        raise ValueError(f"cointegration_results in {url} is empty: run `kedro run` first")
-    spreads = scan_store(root / "data/alpha/spreads", "spread_series", columns=None)
-    bars = scan_store(root / "data/bars_adjusted", "bars", columns=["datetime"])
+        raise ValueError(
+            f"cointegration_results in {redact_url(url)} is empty: run `kedro run` first"
+        )
+    spreads = scan_entry(proj.store("spread_series"), columns=None)
+    bars = scan_entry(proj.store("bars_adjusted"), columns=["datetime"])
     times = bars.select(pl.col("datetime").unique()).collect()["datetime"]
     rep = rc.recovery_report(
         coint, spreads, truth, beta_paths, times, cfg.screening.window_bars, None,
@@ -146,16 +135,15 @@ def seeds_table(project: Path, seeds: list[int], keep: Path | None = None) -> pl
 
 
 @click.command(name="recovery")
-@click.option("--project", default=".", show_default=True, help="Kedro project root.")
-@click.option("--db-url", default=None, help="Database URL (default: project credentials).")
-@click.option("--env", default=None, help="Kedro configuration environment.")
+@project_options
 @click.option(
     "--seeds",
     default=None,
     help="Comma-separated generator seeds: run each in a throw-away copy of the project and "
     "print one line per seed (takes about a minute per seed).",
 )
-def recovery_cli(project: str, db_url: str | None, env: str | None, seeds: str | None) -> None:
+@storage_errors
+def recovery_cli(project: str, env: str | None, db_url: str | None, seeds: str | None) -> None:
     """Ground-truth recovery of the last alpha run and backtest on synthetic data (docs/alpha.md)."""
     if seeds:
         table = seeds_table(Path(project).resolve(), [int(s) for s in seeds.split(",")])

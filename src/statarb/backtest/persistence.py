@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.results import BacktestResult
 from statarb.storage.database import ensure_schema, get_engine
+from statarb.storage.secrets import mask
 from statarb.storage.sql_io import read_table, write_frame
 
 RUN_ID_RE = re.compile(r"^bt_(\d{8})_(\d{3,})$")
@@ -126,7 +127,7 @@ def build_config_json(cfg: BacktestConfig, result: BacktestResult, extra: dict |
     d["git_commit"] = git_commit()
     if extra:
         d.update(extra)
-    return json.dumps(d, sort_keys=True, default=str)
+    return mask(json.dumps(d, sort_keys=True, default=str))  # no credential is ever stored
 
 
 def save_run(

@@ -21,10 +21,11 @@ import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
 from statarb.backtest.persistence import load_run, save_run
+from statarb.storage.access import AccessControlled
 from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
 
 
-class BacktestRunDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
+class BacktestRunDataset(AccessControlled, AbstractDataset[dict[str, Any], dict[str, Any]]):
     """Save a backtest run (payload dict) / load the last saved or newest run."""
 
     def __init__(
@@ -39,6 +40,7 @@ class BacktestRunDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
         self.metadata = metadata
 
     def save(self, data: dict[str, Any]) -> None:
+        self._guard_save()  # spec §9.5: only a backtest run writes runs (storage.access)
         if not isinstance(data, dict) or "result" not in data or "config" not in data:
             raise DatasetError(
                 "BacktestRunDataset.save expects {'result': BacktestResult, 'config': "

@@ -1,4 +1,8 @@
-"""``statarb runs``: list and inspect stored backtest runs (spec §4.3)."""
+"""``statarb runs``: list and inspect stored backtest runs (spec §4.3).
+
+Read-only (spec §9.5): the database comes from the project's Kedro credentials
+(:mod:`statarb.project_cli`; ``--db-url`` overrides), is opened read-only and never migrated.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import json
 import click
 import sqlalchemy as sa
 
-from statarb.storage.database import ensure_schema, get_engine, resolve_db_url
+from statarb.project_cli import project_options, resolve_db_url, storage_errors
+from statarb.storage.database import check_schema, get_engine
+from statarb.storage.secrets import mask
 
 LIST_SQL = """
 SELECT r.run_id, r.strategy_name, r.pair_id, r.start_ts, r.end_ts, r.created_at,
@@ -22,16 +28,16 @@ LIMIT :limit
 """
 
 
-def _url(db_url: str | None) -> str:
-    url = db_url or resolve_db_url()
-    ensure_schema(url)
+def _url(db_url: str | None, project: str = ".", env: str | None = None) -> str:
+    url = resolve_db_url(db_url, project, env)
+    check_schema(url)
     return url
 
 
 def fetch_runs(url: str, limit: int = 20, run_id: str | None = None) -> list[dict]:
-    """Newest runs first, with signal/fill counts and the final equity."""
+    """Newest runs first, with signal/fill counts and the final equity (read-only)."""
     where = "WHERE r.run_id = :run_id" if run_id else ""
-    with get_engine(url).connect() as conn:
+    with get_engine(url, read_only=True).connect() as conn:
         rows = conn.execute(
             sa.text(LIST_SQL.format(where=where)), {"limit": limit, "run_id": run_id}
         ).mappings()
@@ -56,10 +62,11 @@ def runs() -> None:
 
 @runs.command(name="list")
 @click.option("--limit", default=20, show_default=True, help="Number of runs, newest first.")
-@click.option("--db-url", default=None, help="Database URL (default: $STATARB_DB_URL or SQLite).")
-def list_runs(limit: int, db_url: str | None) -> None:
+@project_options
+@storage_errors
+def list_runs(limit: int, project: str, env: str | None, db_url: str | None) -> None:
     """Recent runs: id, strategy, pair, window, number of signals/fills, final equity."""
-    rows = fetch_runs(_url(db_url), limit)
+    rows = fetch_runs(_url(db_url, project, env), limit)
     if not rows:
         click.echo("no backtest runs stored")
         return
@@ -83,10 +90,11 @@ def list_runs(limit: int, db_url: str | None) -> None:
 
 @runs.command(name="show")
 @click.argument("run_id")
-@click.option("--db-url", default=None, help="Database URL (default: $STATARB_DB_URL or SQLite).")
-def show_run(run_id: str, db_url: str | None) -> None:
+@project_options
+@storage_errors
+def show_run(run_id: str, project: str, env: str | None, db_url: str | None) -> None:
     """One run: summary, the stored config and the first signals."""
-    url = _url(db_url)
+    url = _url(db_url, project, env)
     rows = fetch_runs(url, 1, run_id=run_id)
     if not rows:
         raise click.ClickException(f"backtest_runs: no run {run_id!r}")
@@ -103,7 +111,7 @@ def show_run(run_id: str, db_url: str | None) -> None:
         "final_equity",
     ):
         click.echo(f"{k:>14}: {_fmt(r[k])}")
-    with get_engine(url).connect() as conn:
+    with get_engine(url, read_only=True).connect() as conn:
         cfg = conn.execute(
             sa.text("SELECT config_json FROM backtest_runs WHERE run_id = :r"), {"r": run_id}
         ).scalar()
@@ -115,7 +123,7 @@ def show_run(run_id: str, db_url: str | None) -> None:
             {"r": run_id},
         ).all()
     click.echo("config:")
-    click.echo(json.dumps(json.loads(cfg), indent=2, sort_keys=True) if cfg else "-")
+    click.echo(mask(json.dumps(json.loads(cfg), indent=2, sort_keys=True)) if cfg else "-")
     click.echo("first signals:")
     for s in sigs:
         click.echo("  " + "  ".join(_fmt(v) for v in s))

@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "alpha": "statarb.alpha.config:AlphaConfig",
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
+    "storage": "statarb.storage.params:StorageParams",
 }
 
 

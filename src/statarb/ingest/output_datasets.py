@@ -1,7 +1,7 @@
 """Kedro datasets of the ingestion side outputs: quarantine Parquet files and the JSON report.
 
 Both replace their file atomically (temporary file, fsync, ``os.replace``: never half a file) and
-take part in a :mod:`statarb.storage.write_batch` when ``batch`` names an open one, so the
+take part in a :mod:`statarb.storage.write_batch` when ``write_batch`` names an open one, so the
 quarantine and the report are published with the store and the database or not at all.
 
 Catalog entries (``conf/base/catalog_ingestion.yml``)::
@@ -9,12 +9,12 @@ Catalog entries (``conf/base/catalog_ingestion.yml``)::
     quarantine_bars:
       type: statarb.ingest.output_datasets.QuarantineDataset
       filepath: data/02_intermediate/quarantine/bars.parquet
-      batch: ingestion
+      write_batch: ingestion
 
     ingestion_report:
       type: statarb.ingest.output_datasets.ReportDataset
       filepath: data/08_reporting/ingestion_report.json
-      batch: ingestion
+      write_batch: ingestion
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ class _AtomicFileDataset(AbstractDataset[T, T], Generic[T]):
     """One local file, replaced atomically, optionally through a write batch."""
 
     def __init__(
-        self, filepath: str, batch: str | None = None, metadata: dict[str, Any] | None = None
+        self, filepath: str, write_batch: str | None = None, metadata: dict[str, Any] | None = None
     ) -> None:
         self._path = Path(filepath)
-        self._batch = batch
+        self._batch = write_batch
         self.metadata = metadata
 
     def _writer(self, data: T) -> Callable[[Path], None]:  # pragma: no cover - abstract
@@ -65,7 +65,7 @@ class _AtomicFileDataset(AbstractDataset[T, T], Generic[T]):
         return self._path.is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._path), "batch": self._batch}
+        return {"filepath": str(self._path), "write_batch": self._batch}
 
 
 class QuarantineDataset(_AtomicFileDataset[pl.DataFrame]):

@@ -1,17 +1,27 @@
-"""A DuckDB session over the whole store: Parquet views plus the relational tables (spec §2, §10).
+"""A read-only DuckDB session over the whole store: columnar views plus the relational tables
+(spec §2, §10, §9.5).
 
-* Columnar tier: one view per entity (``bars``, ``bars_adjusted``, ``ticks``, ``spread_series``,
-  ``ou_output``) = ``read_parquet('<root>/**/data.parquet', hive_partitioning = true,
-  union_by_name = true)`` with the partition columns typed (``source`` VARCHAR, ``date`` DATE). A
-  missing or empty root gives an empty view with the layout's columns. Timestamps are
-  ``TIMESTAMP WITH TIME ZONE`` and the session time zone is UTC.
-* Relational tier: DuckDB's ``sqlite`` / ``postgres`` extensions are *not bundled* with the wheel and
-  cannot be downloaded offline, so by default every spec §4 table is **copied** into the DuckDB
-  session through SQLAlchemy (:func:`statarb.storage.sql_io.read_table`, Arrow, zero parsing):
-  a consistent snapshot taken when the session opens, with naive UTC timestamps converted to
-  ``TIMESTAMP WITH TIME ZONE`` like the Parquet side. ``relational="attach"`` instead ATTACHes the
-  database live (read-only) when the extension is already installed locally; ``"auto"`` tries
-  that first and falls back to the copy.
+* Where things are: the project's Kedro configuration (:mod:`statarb.storage.resolver`): one
+  view per columnar catalog entry (``bars``, ``bars_adjusted``, ``ticks``, ``tick_bars``,
+  ``spread_series``, ``ou_output``, whatever the catalog of ``--env`` declares, on either tier)
+  and the database of its ``db`` credentials.
+* Columnar tier: a Parquet entry is a pyarrow dataset over its partition files (checked for
+  schema version N or N-1; hive columns ``source``/``date`` typed; columns an N-1 file lacks are
+  null) registered with DuckDB, which scans it with filter and projection pushdown; when some
+  partition holds several batches the view shows each (symbol, day) slice at its latest batch and
+  ``<name>__versions`` keeps every version. An HDF5 entry is read through the HDF5 tier's reader.
+  A missing or empty store gives an empty view with the layout's columns.
+* Relational tier: every spec §4 table and the project's extension tables are **copied** into the
+  session through a read-only connection (a consistent snapshot taken when the session opens;
+  DuckDB's ``sqlite``/``postgres`` extensions are not bundled offline). ``DELETE`` or ``DROP`` in
+  the session only ever change that copy. A missing, empty or outdated database is reported
+  (:func:`statarb.storage.database.check_schema`) and never migrated.
+* Lock-down (DuckDB "Securing DuckDB" guide): once the views exist, ``allowed_directories`` is the
+  reports folder only, ``enable_external_access = false`` and ``lock_configuration = true``. So
+  ``COPY ... TO`` works into the reports folder and nowhere else (not into the store), file table
+  functions (``read_text``, ``read_parquet``, ...) and ``ATTACH`` refuse every path outside it,
+  extensions cannot be installed or loaded, and none of this can be switched back in the session.
+  The store is read through the registered views, which need no file access by DuckDB itself.
 """
 
 from __future__ import annotations
@@ -22,28 +32,24 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import sqlalchemy as sa
+import pyarrow as pa
+import pyarrow.dataset as pads
 
 from statarb.storage.parquet_schemas import get_layout
+from statarb.storage.resolver import StoreRef, load_project
 
-# view name -> (store root relative to the data root's parent, layout)
-PARQUET_VIEWS: dict[str, tuple[str, str]] = {
-    "bars": ("data/bars", "bars"),
-    "bars_adjusted": ("data/bars_adjusted", "bars"),
-    "ticks": ("data/ticks", "ticks"),
-    "spread_series": ("data/alpha/spreads", "spread_series"),
-    "ou_output": ("data/alpha/ou", "ou_output"),
-}
-_HIVE_TYPES = {"source": "VARCHAR", "date": "DATE", "pair_id": "VARCHAR"}
+_HIVE_ARROW = {"source": pa.large_string(), "date": pa.date32(), "pair_id": pa.large_string()}
 
 
 @dataclass
 class StoreSession:
-    """An open DuckDB connection and what it exposes."""
+    """An open, locked-down DuckDB connection and what it exposes."""
 
     con: duckdb.DuckDBPyConnection
     parquet_views: dict[str, str] = field(default_factory=dict)  # view -> root (or "empty")
     relational: dict[str, str] = field(default_factory=dict)  # table -> "copy" | "attach"
+    reports_dir: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def tables(self) -> list[str]:
         """Every queryable name, sorted."""
@@ -54,86 +60,70 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def parquet_roots(project_root: str | Path = ".") -> dict[str, tuple[Path, str]]:
-    """View -> (absolute store root, layout) under ``project_root`` (paths of ``catalog.yml``)."""
-    root = Path(project_root)
-    return {v: (root / rel, lay) for v, (rel, lay) in PARQUET_VIEWS.items()}
+def _parquet_dataset(ref: StoreRef) -> tuple[pads.Dataset | None, bool]:
+    """(pyarrow dataset over the entry's files or ``None`` when empty, some file has versions)."""
+    from statarb.storage.parquet_scan import file_info, partition_files
+    from statarb.storage.store_batches import needs_file
 
-
-def create_parquet_view(con: duckdb.DuckDBPyConnection, name: str, root: Path, layout: str) -> str:
-    """Create view ``name`` over the store at ``root``; return the root or ``"empty"``."""
-    lay = get_layout(layout)
-    files = list(Path(root).glob("**/data.parquet")) if Path(root).is_dir() else []
+    lay = get_layout(ref.layout)
+    files = partition_files(ref.root, lay) if Path(ref.root).is_dir() else []
     if not files:
-        empty = pl.DataFrame(schema=lay.read_schema).to_arrow()
-        con.register(f"__empty_{name}", empty)
-        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__empty_{name}"')
-        return "empty"
-    hive_types = ", ".join(f"{c}: {_HIVE_TYPES[c]}" for c in lay.partition_by)
-    glob = (Path(root).resolve() / "**" / "data.parquet").as_posix()
-    con.execute(
-        f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(glob)}, '
-        f"hive_partitioning = true, union_by_name = true, hive_types = {{{hive_types}}})"
+        return None, False
+    several = any(needs_file(file_info(f, lay)[1], None)[1] for f in files)
+    schema = pl.DataFrame(schema=lay.read_schema).to_arrow().schema
+    hive = pa.schema([(c, _HIVE_ARROW[c]) for c in lay.partition_by])
+    ds = pads.dataset(
+        [str(f) for f in files],
+        schema=schema,
+        format="parquet",
+        partitioning=pads.partitioning(hive, flavor="hive"),
+        partition_base_dir=str(ref.root),
     )
-    return str(root)
+    return ds, several
 
 
-def _try_attach(con: duckdb.DuckDBPyConnection, url: str, tables: list[str]) -> bool:
-    parsed = sa.make_url(url)
-    backend = parsed.get_backend_name()
-    try:
-        if backend == "sqlite" and parsed.database:
-            con.execute("LOAD sqlite")
-            target, kind = str(Path(parsed.database).resolve()), "SQLITE"
-        elif backend == "postgresql":
-            con.execute("LOAD postgres")
-            target = " ".join(
-                f"{k}={v}"
-                for k, v in {
-                    "host": parsed.host,
-                    "port": parsed.port,
-                    "user": parsed.username,
-                    "password": parsed.password,
-                    "dbname": parsed.database,
-                }.items()
-                if v
-            )
-            kind = "POSTGRES"
-        else:
-            return False
-        con.execute(f"ATTACH {_sql_str(target)} AS reldb (TYPE {kind}, READ_ONLY)")
-    except duckdb.Error:
-        return False
-    for t in tables:
-        con.execute(f'CREATE OR REPLACE VIEW "{t}" AS SELECT * FROM reldb."{t}"')
-    return True
+def create_store_view(con: duckdb.DuckDBPyConnection, name: str, ref: StoreRef) -> str:
+    """Create view ``name`` over the columnar entry ``ref``; return its root or ``"empty"``."""
+    lay = get_layout(ref.layout)
+    if ref.tier == "hdf5":
+        from statarb.storage.hdf5_store import scan_hdf5
+
+        frame = scan_hdf5(ref.root, lay).collect()
+        con.register(f"__src_{name}", frame.to_arrow())
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__src_{name}"')
+        return str(ref.root) if frame.height else "empty"
+    ds, several = _parquet_dataset(ref)
+    if ds is None:
+        con.register(f"__src_{name}", pl.DataFrame(schema=lay.read_schema).to_arrow())
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__src_{name}"')
+        return "empty"
+    con.register(f"__src_{name}", ds)
+    if not several:
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__src_{name}"')
+        return str(ref.root)
+    slice_cols = ", ".join(c for c in ("source", "date", lay.id_column) if c in lay.read_schema)
+    con.execute(f'CREATE OR REPLACE VIEW "{name}__versions" AS SELECT * FROM "__src_{name}"')
+    con.execute(
+        f'CREATE OR REPLACE VIEW "{name}" AS SELECT * EXCLUDE (__v, __top) FROM ('
+        f"SELECT *, coalesce(batch_id, 0) AS __v, max(coalesce(batch_id, 0)) OVER "
+        f'(PARTITION BY {slice_cols}) AS __top FROM "__src_{name}") WHERE __v = __top'
+    )
+    return str(ref.root)
 
 
 def load_relational(con: duckdb.DuckDBPyConnection, url: str, mode: str = "copy") -> dict[str, str]:
-    """Expose every spec §4 table and the extension tables (``selection_log``) of the database at
-    ``url``; return table -> how."""
-    from statarb.storage.database import ensure_schema, get_engine
+    """Copy every spec §4 and extension table of the database at ``url`` into the session
+    through a read-only connection; return table -> how. Never migrates (raises
+    :class:`~statarb.storage.database.SchemaNotReady` naming what to run)."""
+    from statarb.storage.database import check_schema, get_engine
     from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
     from statarb.storage.sql_io import read_table
 
-    if mode not in ("copy", "attach", "auto"):
-        raise ValueError(f"relational mode must be copy, attach or auto, got {mode!r}")
-    tables = list(SPEC_TABLES + EXTENSION_TABLES)
-    if mode in ("attach", "auto") and _try_attach(con, url, tables):
-        return dict.fromkeys(tables, "attach")
-    if mode == "attach":
-        raise RuntimeError(
-            "DuckDB sqlite/postgres extension not installed (offline); use relational='copy'"
-        )
-    parsed = sa.make_url(url)
-    db_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if db_file not in (None, "", ":memory:") and not Path(db_file).exists():
-        raise FileNotFoundError(
-            f"no SQLite database at {parsed.database} (run the pipelines first or pass --db-url)"
-        )
-    ensure_schema(url)
-    eng = get_engine(url)
-    with eng.connect() as conn:
+    if mode != "copy":
+        raise ValueError(f"relational mode must be 'copy' (or 'none' to skip), got {mode!r}")
+    check_schema(url)
+    tables = [*SPEC_TABLES, *EXTENSION_TABLES]
+    with get_engine(url, read_only=True).connect() as conn:
         for t in tables:
             arrow = read_table(conn, t).to_arrow()
             con.register(f"__rel_{t}", arrow)
@@ -142,26 +132,53 @@ def load_relational(con: duckdb.DuckDBPyConnection, url: str, mode: str = "copy"
     return dict.fromkeys(tables, "copy")
 
 
+def lock_down(con: duckdb.DuckDBPyConnection, reports_dir: Path) -> None:
+    """Restrict file access to ``reports_dir`` and lock the configuration (module docstring)."""
+    allowed = reports_dir.resolve().as_posix().rstrip("/") + "/"
+    con.execute(f"SET allowed_directories = [{_sql_str(allowed)}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 def open_store(
-    project_root: str | Path = ".",
+    project: str | Path = ".",
     db_url: str | None = None,
     relational: str = "copy",
     roots: Mapping[str, tuple[str | Path, str]] | None = None,
+    *,
+    env: str | None = None,
+    reports_dir: str | Path | None = None,
 ) -> StoreSession:
-    """Open an in-memory DuckDB session with every Parquet view and relational table.
+    """Open a locked-down in-memory DuckDB session with every columnar view and relational table
+    of the project at or above ``project`` (environment ``env``).
 
-    ``roots`` overrides the Parquet locations (view -> (root, layout)); ``db_url=None`` uses
-    :func:`statarb.storage.database.resolve_db_url`; ``relational="none"`` skips the database.
+    ``db_url`` overrides the project's ``db`` credentials; ``roots`` (view -> (root, layout))
+    replaces the catalog's columnar entries (Parquet); ``reports_dir`` defaults to the
+    ``reporting.output_dir`` parameter; ``relational="none"`` skips the database.
     """
+    proj = load_project(project, env) if roots is None or db_url is None else None
+    if roots is not None:
+        refs = {n: StoreRef(n, Path(r), lay, "parquet") for n, (r, lay) in roots.items()}
+    else:
+        refs = proj.stores()  # type: ignore[union-attr]
+    if reports_dir is None:
+        base = proj.root if proj is not None else Path(project).resolve()
+        out = (proj.params.get("reporting") or {}).get("output_dir") if proj else None
+        reports_dir = base / (out or "data/08_reporting")
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    sess = StoreSession(con)
-    for name, (root, layout) in (roots or parquet_roots(project_root)).items():
-        sess.parquet_views[name] = create_parquet_view(con, name, Path(root), layout)
-    if relational != "none":
-        if db_url is None:
-            from statarb.storage.database import resolve_db_url
+    sess = StoreSession(con, reports_dir=Path(reports_dir))
+    for name, ref in refs.items():
+        sess.parquet_views[name] = create_store_view(con, name, ref)
+    try:
+        if relational != "none":
+            from statarb.storage.database import SchemaNotReady
 
-            db_url = resolve_db_url()
-        sess.relational = load_relational(con, db_url, relational)
+            url = db_url or proj.db_url()  # type: ignore[union-attr]
+            try:
+                sess.relational = load_relational(con, url, relational)
+            except SchemaNotReady as exc:  # reported, the columnar views stay usable
+                sess.warnings.append(f"{exc}; relational tables not loaded")
+    finally:
+        lock_down(con, sess.reports_dir)
     return sess

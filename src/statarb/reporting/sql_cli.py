@@ -8,9 +8,11 @@ Examples::
                    ON b.symbol = f.symbol AND b.datetime = f.fill_ts LIMIT 10"
     statarb sql            # interactive prompt; end statements with ';', '.tables', '.quit'
 
-See :mod:`statarb.reporting.duckdb_views` for how the views are built (relational tables are a
-snapshot copied in when the session opens; DuckDB's sqlite/postgres extensions are not available
-offline).
+The project's Kedro configuration says where the stores and the database are (``--project``,
+``--env``; ``--db-url`` overrides the database). The session is read-only and locked down (spec
+§9.5): relational tables are a snapshot copied in through a read-only connection, so ``DELETE`` or
+``DROP`` never reach the database; ``COPY ... TO`` writes only into the reports folder; file
+functions cannot read outside it. See :mod:`statarb.reporting.duckdb_views`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import sys
 import click
 import duckdb
 
+from statarb.project_cli import project_options
 from statarb.reporting.duckdb_views import StoreSession, open_store
+from statarb.storage.errors import StorageError
+from statarb.storage.secrets import mask
 
 
 def _render(sess: StoreSession, query: str, max_rows: int, fmt: str) -> None:
@@ -75,25 +80,18 @@ def _repl(sess: StoreSession, max_rows: int, fmt: str) -> None:
             try:
                 _render(sess, query, max_rows, fmt)
             except duckdb.Error as exc:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {mask(exc)}", err=True)
 
 
 @click.command(name="sql")
 @click.argument("query", required=False)
-@click.option("--db-url", default=None, help="SQLAlchemy URL (default: $STATARB_DB_URL or sqlite).")
-@click.option(
-    "--project-root",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder holding data/ (the Kedro project root).",
-)
+@project_options
 @click.option(
     "--relational",
-    type=click.Choice(["copy", "auto", "attach", "none"]),
+    type=click.Choice(["copy", "none"]),
     default="copy",
     show_default=True,
-    help="How database tables enter DuckDB (copy = snapshot through SQLAlchemy).",
+    help="Database tables: a read-only snapshot (copy) or none.",
 )
 @click.option(
     "--max-rows", default=40, show_default=True, help="Rows printed (0 = DuckDB default)."
@@ -108,20 +106,22 @@ def _repl(sess: StoreSession, max_rows: int, fmt: str) -> None:
 @click.option("--tables", "list_tables", is_flag=True, help="List the queryable names and exit.")
 def sql(
     query: str | None,
+    project: str,
+    env: str | None,
     db_url: str | None,
-    project_root: str,
     relational: str,
     max_rows: int,
     fmt: str,
     list_tables: bool,
 ) -> None:
-    """Run QUERY (or an interactive prompt) in DuckDB over bars, bars_adjusted, ticks,
-    spread_series, ou_output (Parquet) and every relational table (backtest_*, symbols, ...)."""
+    """Run QUERY (or an interactive prompt) in a read-only DuckDB session over every columnar
+    catalog entry (bars, bars_adjusted, ticks, spread_series, ...) and every relational table."""
     try:
-        sess = open_store(project_root, db_url, relational)
-    except FileNotFoundError as exc:
-        click.echo(f"warning: {exc}; relational tables not loaded", err=True)
-        sess = open_store(project_root, db_url, "none")
+        sess = open_store(project, db_url, relational, env=env)
+    except StorageError as exc:
+        raise click.ClickException(mask(str(exc))) from exc
+    for warning in sess.warnings:
+        click.echo(f"warning: {mask(warning)}", err=True)
     if list_tables:
         click.echo(_describe(sess))
         return
@@ -134,4 +134,4 @@ def sql(
     try:
         _render(sess, query, max_rows, fmt)
     except duckdb.Error as exc:
-        raise click.ClickException(f"{exc.__class__.__name__}: {exc}") from exc
+        raise click.ClickException(mask(f"{exc.__class__.__name__}: {exc}")) from exc

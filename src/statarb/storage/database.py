@@ -8,6 +8,11 @@
   timeout, and the parent folder of the file is created. PostgreSQL: session ``TimeZone=UTC``.
 * :func:`upgrade` - ``alembic upgrade head`` with the migrations shipped inside the package.
 * :func:`ensure_schema` - upgrade once per process when the database is not at head.
+* Read-only access (spec §9.5): ``get_engine(url, read_only=True)`` opens SQLite files with
+  ``mode=ro`` (the SQLite URI parameter; the file is never created) and PostgreSQL sessions with
+  ``default_transaction_read_only=on`` (every transaction is ``READ ONLY``; PostgreSQL manual,
+  "SET TRANSACTION"). :func:`check_schema` is the read-only tools' replacement for
+  :func:`ensure_schema`: it never migrates and says what to run instead.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from statarb.storage.errors import StorageError
+from statarb.storage.secrets import register_url
 
 DEFAULT_DB_URL = "sqlite:///data/statarb.db"
 ENV_VAR = "STATARB_DB_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x5354_4152  # "STAR": serialises concurrent upgrades of one PostgreSQL database
 
-_engines: dict[str, sa.Engine] = {}
+_engines: dict[tuple[str, bool], sa.Engine] = {}
 _at_head: set[str] = set()
 _lock = threading.RLock()
 
@@ -39,14 +45,45 @@ _lock = threading.RLock()
 def resolve_db_url(credentials: Mapping[str, Any] | None = None) -> str:
     """Return the database URL: ``credentials["con"]``, then ``$STATARB_DB_URL``, then the default."""
     if credentials and credentials.get("con"):
-        return str(credentials["con"])
-    env = os.environ.get(ENV_VAR, "").strip()
-    return env or DEFAULT_DB_URL
+        url = str(credentials["con"])
+    else:
+        url = os.environ.get(ENV_VAR, "").strip() or DEFAULT_DB_URL
+    register_url(url)  # its password is masked in every log record and printed message
+    return url
 
 
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
     return sa.make_url(url).render_as_string(hide_password=True)
+
+
+class SchemaNotReady(StorageError):
+    """A read-only tool found no database, an empty one or one below head (nothing was changed)."""
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a file-based SQLite URL (``None`` for memory / other back-ends)."""
+    parsed = sa.make_url(url)
+    db = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not db
+        or db == ":memory:"
+        or db.startswith("file:")
+    ):
+        return None
+    return Path(db).expanduser()
+
+
+def _read_only_url(url: str) -> sa.URL:
+    """SQLite: ``file:<abs path>?mode=ro`` as a URI (never creates the file); others unchanged."""
+    parsed = sa.make_url(url)
+    path = _sqlite_file(url)
+    if path is None:
+        return parsed
+    return parsed.set(
+        database=f"file:{path.resolve().as_posix()}", query={"mode": "ro", "uri": "true"}
+    )
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -60,26 +97,38 @@ def _on_sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def get_engine(url: str) -> sa.Engine:
-    """Return the cached engine for ``url`` (created on first use; see module docstring)."""
+def get_engine(url: str, read_only: bool = False) -> sa.Engine:
+    """Return the cached engine for ``url`` (created on first use; see module docstring).
+
+    ``read_only=True``: SQLite ``mode=ro`` (a missing file raises :class:`SchemaNotReady`
+    instead of being created), PostgreSQL ``default_transaction_read_only=on``.
+    """
     with _lock:
-        eng = _engines.get(url)
+        eng = _engines.get((url, read_only))
         if eng is not None:
             return eng
         parsed = sa.make_url(url)
         kwargs: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
-            db = parsed.database
-            if db and db != ":memory:" and not db.startswith("file:"):
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = _sqlite_file(url)
+            if path is not None and read_only and not path.is_file():
+                raise SchemaNotReady(
+                    f"no SQLite database at {path}: run the pipelines (`kedro run`) or "
+                    "`statarb db upgrade` first (read-only tools never create it)"
+                )
+            if path is not None and not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
+            if read_only:
+                parsed = _read_only_url(url)
         elif parsed.get_backend_name() == "postgresql":
-            kwargs["connect_args"] = {"options": "-c timezone=UTC"}
+            opts = "-c timezone=UTC" + (" -c default_transaction_read_only=on" if read_only else "")
+            kwargs["connect_args"] = {"options": opts}
         eng = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             sa.event.listen(eng, "connect", _on_sqlite_connect)
             sa.event.listen(eng, "begin", _on_sqlite_begin)
-        _engines[url] = eng
+        _engines[(url, read_only)] = eng
         return eng
 
 
@@ -120,10 +169,35 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(url: str) -> str | None:
+def current_revision(url: str, read_only: bool = False) -> str | None:
     """The Alembic revision the database at ``url`` is at (``None`` when never migrated)."""
-    with get_engine(url).connect() as conn:
+    with get_engine(url, read_only=read_only).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_schema(url: str) -> None:
+    """Raise :class:`SchemaNotReady` unless the database at ``url`` is at head; never migrates.
+
+    Used by every read-only tool (``statarb sql|runs|recovery``, research sessions): on a missing,
+    empty or outdated database it names the command to run instead of changing anything.
+    """
+    if url in _at_head:
+        return
+    head = head_revision()
+    current = current_revision(url, read_only=True)
+    if current is None:
+        raise SchemaNotReady(
+            f"{redact_url(url)} holds no statarb schema (empty database): run "
+            "`statarb db upgrade` (or the pipelines, `kedro run`) first; read-only tools never "
+            "create tables"
+        )
+    if current != head:
+        raise SchemaNotReady(
+            f"{redact_url(url)} is at schema revision {current!r}, this code reads {head!r}: run "
+            "`statarb db upgrade` first (read-only tools never migrate)"
+        )
+    with _lock:
+        _at_head.add(url)
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -17,6 +17,7 @@ import polars as pl
 
 from statarb.storage.errors import StorageError
 from statarb.storage.parquet_schemas import (
+    META_BATCHES,
     META_LAYOUT,
     META_SCHEMA_VERSION,
     READABLE_SCHEMA_VERSIONS,
@@ -24,6 +25,7 @@ from statarb.storage.parquet_schemas import (
     Layout,
     get_layout,
 )
+from statarb.storage.store_batches import decode_batch_ids, needs_file, resolve
 
 DATA_FILE = "data.parquet"
 TimeBound = dt.datetime | dt.date | str
@@ -139,6 +141,14 @@ def check_file_version(path: str | Path, layout: str | Layout) -> int:
     Raises :class:`ParquetStoreError` when the file carries no version (not written by this
     store), belongs to another layout, or has a version outside ``READABLE_SCHEMA_VERSIONS``.
     """
+    return file_info(path, layout)[0]
+
+
+def file_info(path: str | Path, layout: str | Layout) -> tuple[int, list[int | None] | None]:
+    """(schema version, batch ids) of a stored file, checked as :func:`check_file_version`.
+
+    Batch ids are ``None`` for files written before versioned reprocessing (all unversioned).
+    """
     lay = get_layout(layout)
     meta = pl.read_parquet_metadata(path)
     if META_SCHEMA_VERSION not in meta:
@@ -158,11 +168,22 @@ def check_file_version(path: str | Path, layout: str | Layout) -> int:
             f"{path}: schema version {version} not readable; this code reads versions "
             f"{sorted(READABLE_SCHEMA_VERSIONS)} (current {SCHEMA_VERSION})"
         )
-    return version
+    return version, decode_batch_ids(meta.get(META_BATCHES))
 
 
 def _empty(lay: Layout) -> pl.LazyFrame:
     return pl.LazyFrame(schema=lay.read_schema)
+
+
+def _scan(files: list[Path], lay: Layout) -> pl.LazyFrame:
+    return pl.scan_parquet(
+        [str(f) for f in files],
+        hive_partitioning=True,
+        hive_schema=lay.hive_schema,
+        schema=lay.schema,
+        missing_columns="insert",  # N-1 files may lack optional columns added since
+        extra_columns="raise",
+    )
 
 
 def scan_store(
@@ -174,6 +195,7 @@ def scan_store(
     end: TimeBound | None = None,
     columns: Sequence[str] | None = None,
     source: str | Iterable[str] | None = None,
+    batch: int | None = None,
 ) -> pl.LazyFrame:
     """Lazy frame over the partitions a query needs (spec §7.1: pruning + pushdown).
 
@@ -181,6 +203,9 @@ def scan_store(
     layout's time column (a ``date`` bound covers its whole UTC day), then ``columns`` are
     selected. Loaded frames carry the layout schema plus the hive columns (``source`` String and
     ``date`` Date for bars/ticks). Nothing matching gives an empty LazyFrame with that schema.
+    Versioned layouts give each (symbol, day) slice at its latest batch, or at the highest batch
+    ``<= batch`` when pinned (:mod:`.store_batches`); files holding one version are read as they
+    are, only files holding several versions pay for the resolution.
     """
     lay = get_layout(layout)
     if columns is not None:
@@ -193,20 +218,22 @@ def scan_store(
         raise ParquetStoreError(f"[{lay.name}] has no symbol column; filter with pair_ids")
     if pair_ids is not None and lay.id_column != "pair_id":
         raise ParquetStoreError(f"[{lay.name}] has no pair_id column; filter with symbols")
+    if batch is not None and not lay.versioned:
+        raise ParquetStoreError(f"[{lay.name}] is not versioned; batch={batch!r} cannot apply")
     files = partition_files(root, lay, pair_ids=pair_ids, start=start, end=end, source=source)
-    if not files:
+    kept: list[Path] = []
+    several = False
+    for f in files:
+        wanted, multi = needs_file(file_info(f, lay)[1], batch)
+        if wanted:
+            kept.append(f)
+            several |= multi
+    if not kept:
         lf = _empty(lay)
-    else:
-        for f in files:
-            check_file_version(f, lay)
-        lf = pl.scan_parquet(
-            [str(f) for f in files],
-            hive_partitioning=True,
-            hive_schema=lay.hive_schema,
-            schema=lay.schema,
-            missing_columns="insert",  # N-1 files may lack optional columns added since
-            extra_columns="raise",
-        )
+    else:  # one scan keeps the file order; the resolution only when a file holds versions
+        lf = _scan(kept, lay)
+        if several:
+            lf = resolve(lf, lay, batch)
     ids = _as_list(symbols) if symbols is not None else _as_list(pair_ids)
     if ids is not None:
         lf = lf.filter(pl.col(lay.id_column).is_in(ids))

@@ -18,14 +18,20 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SCHEMA_VERSION: int = 1
-"""Current columnar schema version, stored as ``statarb.schema_version`` in every file."""
+SCHEMA_VERSION: int = 2
+"""Current columnar schema version, stored as ``statarb.schema_version`` in every file.
+
+History: 1 = the spec §5 columns; 2 = bars and ticks gain the optional ``batch_id`` (Int64) of
+versioned reprocessing (spec §9.3 "append with version or batch_id"; ``storage_batches``)."""
 
 READABLE_SCHEMA_VERSIONS: frozenset[int] = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
 """Versions the reader accepts: current and previous (spec §9.3, N-1)."""
 
 META_SCHEMA_VERSION = "statarb.schema_version"
 META_LAYOUT = "statarb.layout"
+META_BATCHES = "statarb.batch_ids"
+"""JSON list of the distinct ``batch_id`` values a file holds (``null`` = unversioned rows)."""
+BATCH_COLUMN = "batch_id"
 
 UTC_US = pl.Datetime("us", "UTC")
 
@@ -42,6 +48,7 @@ BARS: pl.Schema = pl.Schema(
         "adj_factor": pl.Float64,
         "outlier_flag": pl.Int8,
         "missing_filled": pl.Boolean,
+        "batch_id": pl.Int64,
     }
 )
 
@@ -54,6 +61,7 @@ TICKS: pl.Schema = pl.Schema(
         "size": pl.Float64,
         "side": pl.String,
         "exchange": pl.String,
+        "batch_id": pl.Int64,
     }
 )
 
@@ -120,6 +128,11 @@ class Layout:
     id_column: str
 
     @property
+    def versioned(self) -> bool:
+        """True when rows carry a ``batch_id`` (versioned reprocessing, schema version 2)."""
+        return BATCH_COLUMN in self.schema
+
+    @property
     def required(self) -> tuple[str, ...]:
         """Columns every written frame must carry, in schema order."""
         return tuple(c for c in self.schema.names() if c not in self.optional)
@@ -146,7 +159,7 @@ class Layout:
 BARS_LAYOUT = Layout(
     name="bars",
     schema=BARS,
-    optional=frozenset({"outlier_flag", "missing_filled"}),
+    optional=frozenset({"outlier_flag", "missing_filled", "batch_id"}),
     key=("symbol", "datetime"),
     partition_by=("source", "date"),
     sort_by=("symbol", "datetime"),
@@ -157,7 +170,7 @@ BARS_LAYOUT = Layout(
 TICKS_LAYOUT = Layout(
     name="ticks",
     schema=TICKS,
-    optional=frozenset({"side", "exchange"}),
+    optional=frozenset({"side", "exchange", "batch_id"}),
     key=("symbol", "datetime"),
     partition_by=("source", "date"),
     sort_by=("symbol", "datetime"),

@@ -57,6 +57,7 @@ from statarb.storage.parquet_scan import (  # re-exported: the store's read side
     scan_store,
 )
 from statarb.storage.parquet_schemas import (
+    META_BATCHES,
     META_LAYOUT,
     META_SCHEMA_VERSION,
     SCHEMA_VERSION,
@@ -64,6 +65,7 @@ from statarb.storage.parquet_schemas import (
     get_layout,
 )
 from statarb.storage.partition_writer import PartitionWriter
+from statarb.storage.store_batches import batch_ids, check_mode, combine, encode_batch_ids
 
 __all__ = [
     "DATA_FILE",
@@ -98,6 +100,8 @@ on price data with about 25% less encode time; lz4 is faster but its files are t
 def _write_tmp(tmp: Path, df: pl.DataFrame, lay: Layout) -> None:
     """Write ``df`` to ``tmp`` with the statarb metadata (made durable by the writer's commit)."""
     meta = {META_SCHEMA_VERSION: str(SCHEMA_VERSION), META_LAYOUT: lay.name}
+    if lay.versioned:
+        meta[META_BATCHES] = encode_batch_ids(batch_ids(df))
     with open(tmp, "wb") as fh:
         df.write_parquet(
             fh,
@@ -188,8 +192,9 @@ def write_partitions(
     root: str | Path,
     layout: str | Layout,
     source: str | None = None,
-    mode: Literal["merge", "replace"] = "merge",
+    mode: Literal["merge", "replace", "append"] = "merge",
     *,
+    batch: int | None = None,
     fsync: bool = True,
     writer: PartitionWriter | None = None,
 ) -> list[Path]:
@@ -197,7 +202,9 @@ def write_partitions(
 
     ``source`` names the ``source=`` partition of bars/ticks (or the frame carries a ``source``
     column). ``mode="merge"`` unions with each partition's existing rows, new rows winning on the
-    key; ``mode="replace"`` replaces each touched partition's content. ``fsync=False`` skips the
+    key; ``mode="replace"`` replaces each touched partition's content; ``mode="append"`` stores the
+    rows as batch ``batch`` of versioned layouts, keeping every earlier version
+    (:mod:`.store_batches` has the exact rules). ``fsync=False`` skips the
     disk flushes (replacement stays atomic, but is not durable across a power loss).
     Returns the written partition files in write order. See the module docstring for the
     atomicity guarantees.
@@ -209,8 +216,9 @@ def write_partitions(
     them (a :class:`~statarb.storage.write_batch.WriteBatch` publishes them with its other saves).
     """
     lay = get_layout(layout)
-    if mode not in ("merge", "replace"):
-        raise ParquetStoreError(f"mode must be 'merge' or 'replace', got {mode!r}")
+    if mode not in ("merge", "replace", "append"):
+        raise ParquetStoreError(f"mode must be 'merge', 'replace' or 'append', got {mode!r}")
+    check_mode(lay, mode, batch)
     reject_source_for_pairs(lay, source)
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
@@ -243,9 +251,10 @@ def write_partitions(
                 *prefix, *(f"{c}={_fmt(v)}" for c, v in zip(part_cols, values, strict=True))
             )
             path = folder / DATA_FILE
-            new = part.select(schema_cols)
-            if mode == "merge" and path.is_file():
-                new = _merge(_read_partition(path, lay), new, lay)
+            old = _read_partition(path, lay) if path.is_file() and _reads_old(mode, lay) else None
+            new = combine(old, part.select(schema_cols), lay, mode, batch)
+            if new is None:  # an append that changes nothing in this partition
+                continue
             writer.stage(path, lambda tmp, new=new: _write_tmp(tmp, new, lay))
             written.append(path)
         if own:
@@ -266,13 +275,10 @@ def _slices(data: pl.DataFrame, part_cols: list[str]) -> Iterator[tuple[tuple, p
         yield part.select(part_cols).row(0), part
 
 
-def _merge(old: pl.DataFrame, new: pl.DataFrame, lay: Layout) -> pl.DataFrame:
-    """Union of a partition's stored and new rows, new rows winning on the key, in file order."""
-    return (
-        pl.concat([old, new], how="vertical")
-        .unique(subset=list(lay.key), keep="last", maintain_order=True)
-        .sort(list(lay.sort_by))
-    )
+def _reads_old(mode: str, lay: Layout) -> bool:
+    """Whether a write must read the partition's stored rows (a replace of an unversioned
+    layout does not: the partition simply becomes the new rows)."""
+    return mode != "replace" or lay.versioned
 
 
 def _fmt(value: object) -> str:

@@ -330,6 +330,8 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "backtest_equity": ("run_id", "ts"),
     "backtest_metrics": ("run_id",),
     "selection_log": ("pair_id", "test_ts"),
+    "data_batches": ("batch_id",),
+    "bar_partition_index": ("id",),
     "schema_version": ("version",),
 }
 
@@ -383,7 +385,7 @@ PY_CHECKS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
 }
 
 #: Tables beyond spec §4 that the project adds (documented in docs/architecture.md).
-EXTENSION_TABLES: tuple[str, ...] = ("selection_log",)
+EXTENSION_TABLES: tuple[str, ...] = ("selection_log", "data_batches", "bar_partition_index")
 
 #: Tables of spec §4 (the ones the Kedro dataset may load and save, with EXTENSION_TABLES).
 SPEC_TABLES: tuple[str, ...] = (
@@ -408,3 +410,7 @@ def get_table(name: str) -> sa.Table:
     except KeyError:
         known = ", ".join(sorted(metadata.tables))
         raise KeyError(f"unknown table {name!r}; known tables: {known}") from None
+
+
+# Tables of versioned reprocessing and the HDF5 index live in their own module (same metadata).
+from statarb.storage import schema_versioning as _schema_versioning  # noqa: E402,F401

@@ -10,13 +10,16 @@ Catalog entry (``conf/base/catalog.yml``)::
       save_args:
         mode: upsert                   # or insert
         keep_if_unchanged: [created_at]  # optional: stored stamp kept for an unchanged row
-        batch: ingestion               # optional: staged into that open write batch
+        write_batch: ingestion         # optional: staged into that open write batch
 
 The first use of a URL in a process brings the database to the Alembic head
 (:func:`~statarb.storage.database.ensure_schema`), so a fresh machine needs no set-up. Tables are
-never dropped or recreated. ``load`` returns a Polars DataFrame with the spec dtypes; ``save`` writes
+never dropped or recreated. In a read-only session (:mod:`statarb.storage.access`: a notebook or
+``kedro ipython``, or an entry a pipeline does not produce) loads go through a read-only
+connection, never migrate (an empty or outdated database raises, naming what to run) and
+``save`` is refused. ``load`` returns a Polars DataFrame with the spec dtypes; ``save`` writes
 a Polars (or pandas) frame in a single transaction through
-:func:`~statarb.storage.sql_io.write_frame` (``keep_if_unchanged`` is passed on). With ``batch``, a
+func:`~statarb.storage.sql_io.write_frame` (``keep_if_unchanged`` is passed on). With ``write_batch``, a
 save while that :mod:`~statarb.storage.write_batch` is open is staged and written with the batch's
 other saves in one transaction when the batch is published; with no batch open it writes at once.
 """
@@ -30,15 +33,22 @@ import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
 from statarb.storage import write_batch
-from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
+from statarb.storage.access import AccessControlled
+from statarb.storage.database import (
+    check_schema,
+    ensure_schema,
+    get_engine,
+    redact_url,
+    resolve_db_url,
+)
 from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
 
 _LOAD_KEYS = {"where", "params", "columns"}
-_SAVE_KEYS = {"mode", "keep_if_unchanged", "batch"}
+_SAVE_KEYS = {"mode", "keep_if_unchanged", "write_batch"}
 
 
-class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
+class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFrame]):
     """Load/upsert one spec §4 table as a Polars DataFrame (see module docstring)."""
 
     def __init__(
@@ -73,6 +83,9 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         self.metadata = metadata
 
     def _engine(self) -> sa.Engine:
+        if self.read_only:
+            check_schema(self._url)
+            return get_engine(self._url, read_only=True)
         ensure_schema(self._url)
         return get_engine(self._url)
 
@@ -82,12 +95,13 @@ class SQLTableDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     def save(self, data: pl.DataFrame) -> None:
         """Upsert (or insert) ``data`` into the table in one transaction (or stage it into the
-        open write batch named by ``save_args.batch``)."""
+        open write batch named by ``save_args.write_batch``)."""
+        self._guard_save()
         args = {
             "mode": self._save_args["mode"],
             "keep_if_unchanged": tuple(self._save_args.get("keep_if_unchanged", ())),
         }
-        batch = write_batch.current(self._save_args.get("batch"))
+        batch = write_batch.current(self._save_args.get("write_batch"))
         if batch is not None:
             with batch.staging():
                 ensure_schema(self._url)

@@ -30,6 +30,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from statarb.storage.access import translate_access_error
 from statarb.storage.errors import (
     SchemaMismatch,
     check_foreign_keys,
@@ -406,6 +407,11 @@ def write_frame(
                 _upsert_on_conflict(conn, t, frame, key, keep)
     except sa.exc.IntegrityError as exc:
         raise translate_integrity_error(t, exc) from exc
+    except sa.exc.DBAPIError as exc:  # a role or connection that may not write this table
+        denied = translate_access_error(table, conn, exc)
+        if denied is None:
+            raise
+        raise denied from exc
     return frame.height
 
 

@@ -160,7 +160,7 @@ class WriteBatchDataset(AbstractDataset[None, str]):
           name: ingestion
 
     and a node ``Node(publish, ["ingestion_batch", ...], [...], confirms="ingestion_batch")``
-    whose outputs are datasets with ``save_args: {batch: ingestion}``.
+    whose outputs are datasets with ``save_args: {write_batch: ingestion}``.
     """
 
     def __init__(self, name: str, fsync: bool = True, metadata: dict[str, Any] | None = None):

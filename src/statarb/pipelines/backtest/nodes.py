@@ -11,6 +11,7 @@ import polars as pl
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.engine import run_backtest
 from statarb.backtest.inputs import BacktestInputError, prepare_inputs
+from statarb.storage.store_batches import batch_read
 
 
 def _ts(value: Any) -> datetime | None:
@@ -81,6 +82,8 @@ def run_backtest_node(
         "engine": engine,
         "window": {"start": str(result.start_ts), "end": str(result.end_ts)},
         "costs_path": str(Path(params["costs_path"])) if params.get("costs_path") else None,
+        # the batch of the bars it read (spec §9.3): replay with storage.batches.pin.bars_adjusted
+        "data_batches": {"bars_adjusted": batch_read(bars_adjusted)},
     }
     return {"result": result, "config": cfg, "run_id": params.get("run_id"), "extra": extra}
 

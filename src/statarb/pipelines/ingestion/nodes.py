@@ -170,7 +170,7 @@ def build_ingestion_report(
 def publish_ingestion(batch: str, *outputs: Any) -> tuple[Any, ...]:
     """Pass every validated result on to its dataset; ``batch`` is the open write batch's name.
 
-    The outputs are datasets with ``save_args``/``batch: ingestion``: Kedro's saves stage them and
+    The outputs are datasets with ``save_args``/``write_batch: ingestion``: Kedro's saves stage them and
     its ``confirm`` of ``ingestion_batch`` publishes them all at once (see the module docstring).
     """
     log.info("ingestion: publishing %d output(s) through write batch %r", len(outputs), batch)
