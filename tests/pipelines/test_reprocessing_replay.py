@@ -78,7 +78,7 @@ def test_a_backtest_pinned_to_the_old_batch_replays_bit_identically(db_url, tmp_
         'kedro_init_version = "1.7.0"\nsource_dir = "src"\n'
     )
     monkeypatch.chdir(root)  # costs_path and report folders are project-relative
-    inp = synthetic_inputs(900, 2, seed=11, ou_phi=0.9, volume_mean=5_000)
+    inp = synthetic_inputs(390, 2, seed=11, ou_phi=0.9, volume_mean=5_000)  # one regular session
     bars, spreads = inputs_to_frames(inp)
     bars = bars.drop("outlier_flag")
     raw = root / "data/01_raw"

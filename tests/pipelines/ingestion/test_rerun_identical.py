@@ -45,7 +45,7 @@ def raw(tmp_path_factory) -> Path:
 def _params() -> dict:
     """Shipped parameters; the alpha funnel opened up so that three sessions select pairs and
     every alpha table gets rows (this test is about persistence, not about selection)."""
-    params = load_params(("ingestion", "preprocessing", "alpha"))
+    params = load_params(("ingestion", "preprocessing", "alpha", "compute"))
     alpha = params["alpha"]
     alpha["screening"].update(window_bars=780, min_obs=390)
     alpha["selection"]["multiple_testing"]["method"] = "none"
