@@ -43,10 +43,12 @@ class DaskSettings(StrictModel):
 
 
 class ComputeConfig(StrictModel):
-    """``compute``: the engine for chunked work and the chunk size (pairs per task)."""
+    """``compute``: the engine for chunked work, the chunk size (pairs per task) and the
+    backtest's time-chunk size (pair-bars per chunk)."""
 
     engine: Literal["local", "dask"]
     chunk_pairs: int = Field(ge=1)
+    chunk_pair_bars: int = Field(ge=1)
     dask: DaskSettings
 
 

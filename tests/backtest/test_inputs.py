@@ -85,7 +85,9 @@ def test_outlier_bars_are_treated_as_missing(synth) -> None:
 def test_bad_pairs_and_missing_columns_are_named(synth) -> None:
     inp, bars, spreads = synth
     coint = _coint([inp.pair_ids[0]], [inp.timestamps()[0]], [True])
-    with pytest.raises(BacktestInputError, match="'B_A' is not 'A_B' with A < B"):
+    with pytest.raises(
+        BacktestInputError, match="'B_A' is not a pair id of the form A_B with A < B"
+    ):
         prepare_inputs(bars, spreads, coint, ["B_A"], BacktestConfig())
     with pytest.raises(BacktestInputError, match=r"spread_series: missing columns \['z_score'\]"):
         prepare_inputs(bars, spreads.drop("z_score"), coint, inp.pair_ids[:1], BacktestConfig())

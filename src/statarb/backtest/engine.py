@@ -1,6 +1,14 @@
-"""Entry point: run a backtest on prepared inputs with the numba fast path or the reference loop."""
+"""Entry point: run a backtest with the numba fast path (in time chunks) or the reference loop.
+
+The fast path streams the run in time chunks: each chunk's ``(T_chunk, P)`` arrays go through
+:func:`statarb.kernels.backtest_loop.backtest_loop`, which carries the loop state (positions,
+pending orders, cash) to the next chunk, so the result is the same as one pass over the whole
+run (tested) while memory holds one chunk.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -11,51 +19,86 @@ from statarb.backtest.results import BacktestResult, RawResult, to_frames
 from statarb.kernels import backtest_loop as k
 
 
-def kernel_params(cfg: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Pack the config into the kernel's float and int parameter vectors."""
+def strategy_record(cfg: BacktestConfig) -> k.StrategyNb:
+    """The kernel's strategy record of ``cfg``."""
     c = cfg.costs
-    f = np.zeros(k.N_FPARAMS)
-    f[k.P_ENTRY], f[k.P_EXIT], f[k.P_STOP] = cfg.entry_z, cfg.exit_z, cfg.stop_z
-    f[k.P_MAXGROSS], f[k.P_CASH] = cfg.max_gross_leverage, cfg.capital
-    f[k.P_PER_SHARE], f[k.P_MIN_FEE], f[k.P_FEE_BPS] = c.per_share, c.min_per_order, c.fee_bps
-    f[k.P_FIXED_BPS], f[k.P_IMPACT_K] = c.fixed_bps, c.impact_k_bps
-    f[k.P_IMPACT_ALPHA], f[k.P_MAX_PART] = c.impact_alpha, c.max_participation
-    i = np.zeros(k.N_IPARAMS, dtype=np.int64)
-    i[k.I_MAXHOLD], i[k.I_LATENCY] = cfg.max_holding_bars, cfg.latency_bars
-    i[k.I_INTEGER], i[k.I_CARRY] = int(cfg.integer_shares), int(c.remainder == "carry")
-    return f, i
+    return k.StrategyNb(
+        float(cfg.entry_z), float(cfg.exit_z), float(cfg.stop_z), float(cfg.max_gross_leverage),
+        int(cfg.max_holding_bars), int(cfg.latency_bars), bool(cfg.integer_shares),
+        float(c.max_participation), c.remainder == "carry",
+    )  # fmt: skip
 
 
-def run_numba(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
-    """Run :func:`statarb.kernels.backtest_loop.backtest_loop`, growing output buffers as needed."""
-    f, i = kernel_params(cfg)
-    notional = pair_notional(cfg, inputs.pair_ids)
-    T, P = inputs.shape
-    cap = max(1024, (T * P) // 64)
-    while True:
-        out = k.allocate_outputs(T, cap, 2 * cap)
-        ns, nf = k.backtest_loop(
-            inputs.open_a,
-            inputs.close_a,
-            inputs.vol_a,
-            inputs.open_b,
-            inputs.close_b,
-            inputs.vol_b,
-            inputs.beta,
-            inputs.z,
-            inputs.tradable,
-            notional,
-            f,
-            i,
-            *out,
-        )
-        if ns >= 0:
-            break
-        cap *= 4
-    n_s, n_f = len(k.SIGNAL_BUFFERS), len(k.FILL_BUFFERS)
-    sig = [a[:ns] for a in out[:n_s]]
-    fills = [a[:nf] for a in out[n_s : n_s + n_f]]
-    return RawResult(*sig, *fills, *out[n_s + n_f :])
+def bars_record(inputs: BacktestInputs, lo: int = 0, hi: int | None = None) -> k.BarsNb:
+    """Rows ``lo:hi`` of ``inputs`` as the kernel's bars record (views, no copies)."""
+    s = slice(lo, hi)
+    return k.BarsNb(
+        inputs.open_a[s], inputs.close_a[s], inputs.vol_a[s], inputs.open_b[s],
+        inputs.close_b[s], inputs.vol_b[s], inputs.beta[s], inputs.z[s], inputs.tradable[s],
+    )  # fmt: skip
+
+
+def run_chunks(
+    chunks: Iterable[tuple[int, k.BarsNb, np.ndarray]], notional: np.ndarray, cfg: BacktestConfig
+) -> RawResult:
+    """Run the kernel over consecutive time chunks ``(t0, bars, spread)`` (``spread``: the
+    chunk's ``(T, P)`` spread, recorded on signals); returns the whole run's raw result."""
+    strat, costs = strategy_record(cfg), cfg.costs.record()
+    st = k.new_state(notional.shape[0], cfg.capital)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in k.Buffers._fields}
+    extra: dict[str, list[np.ndarray]] = {"spread": [], "close_a": [], "close_b": []}
+    n_sig = 0
+    expected = 0
+    for t0, bars, spread in chunks:
+        if t0 != expected:
+            raise ValueError(f"time chunks must be consecutive: got t0={t0}, expected {expected}")
+        T, P = bars.open_a.shape
+        cap = max(1024, (T * P) // 64)
+        while True:
+            snap = k.copy_state(st)
+            buf = k.allocate_buffers(T, cap, 2 * cap)
+            ns, nf = k.backtest_loop(bars, notional, strat, costs, st, buf, t0, n_sig)
+            if ns >= 0:
+                break
+            st, cap = snap, cap * 4
+        for name in k.SIGNAL_FIELDS:
+            parts[name].append(getattr(buf, name)[:ns])
+        for name in k.FILL_FIELDS:
+            parts[name].append(getattr(buf, name)[:nf])
+        for name in k.EQUITY_FIELDS:
+            parts[name].append(getattr(buf, name))
+        local, pair = buf.s_t[:ns] - t0, buf.s_p[:ns]
+        extra["spread"].append(spread[local, pair])
+        extra["close_a"].append(bars.close_a[local, pair])
+        extra["close_b"].append(bars.close_b[local, pair])
+        n_sig += ns
+        expected = t0 + T
+
+    def cat(name: str, dtype) -> np.ndarray:
+        arrs = parts[name] if name in parts else extra[name]
+        return np.concatenate(arrs) if arrs else np.empty(0, dtype)
+
+    i8, f8 = np.int64, np.float64
+    return RawResult(
+        cat("s_t", i8), cat("s_p", i8), cat("s_dir", i8), cat("s_size", f8), cat("s_beta", f8),
+        cat("s_z", f8), cat("s_reason", i8), cat("f_t", i8), cat("f_p", i8), cat("f_leg", i8),
+        cat("f_side", i8), cat("f_qty", f8), cat("f_px", f8), cat("f_comm", f8),
+        cat("f_slip", f8), cat("f_sig", i8), cat("eq_cash", f8), cat("eq_pv", f8), cat("eq", f8),
+        cat("spread", f8), cat("close_a", f8), cat("close_b", f8),
+    )  # fmt: skip
+
+
+def run_numba(
+    inputs: BacktestInputs, cfg: BacktestConfig, chunk_bars: int | None = None
+) -> RawResult:
+    """The fast path on in-memory inputs, in chunks of ``chunk_bars`` bars (default: one)."""
+    T = inputs.shape[0]
+    step = max(1, int(chunk_bars or T or 1))
+    chunks = (
+        (lo, bars_record(inputs, lo, lo + step), inputs.spread[lo : lo + step])
+        for lo in range(0, T, step)
+    )
+    return run_chunks(chunks, pair_notional(cfg, inputs.pair_ids), cfg)
 
 
 def run_backtest(

@@ -74,4 +74,4 @@ def run_reference(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
             execution.submit(Order(p, t + cfg.latency_bars, sig.target, len(signals)))
             signals.append(sig)
 
-    return RawResult.from_objects(signals, fills, cash_s, pv_s, eq_s)
+    return RawResult.from_objects(signals, fills, cash_s, pv_s, eq_s, inputs)

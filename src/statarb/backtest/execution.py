@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statarb.backtest.config import CostModel
+from statarb.backtest.costs import CostModel
 from statarb.backtest.data_handler import Bar
 from statarb.backtest.portfolio import Fill
+from statarb.kernels.costs import leg_cost
 
 EPS = 1e-9
 
@@ -35,6 +36,7 @@ class ExecutionHandler:
 
     def __init__(self, costs: CostModel, n_pairs: int, integer_shares: bool) -> None:
         self.costs = costs
+        self._record = costs.record()
         self.integer_shares = integer_shares
         self.pending: list[Order | None] = [None] * n_pairs
 
@@ -47,15 +49,9 @@ class ExecutionHandler:
         return o.target if o is not None else position
 
     def leg_fill(self, side: int, qty: float, ref: float, vol: float) -> tuple[float, float, float]:
-        """Price, commission and slippage (bps) of buying (+1) / selling (-1) ``qty`` at ``ref``."""
-        c = self.costs
-        part = qty / vol if (math.isfinite(vol) and vol > 0.0) else 1.0
-        slip = c.fixed_bps
-        if c.impact_k_bps > 0.0:
-            slip = slip + c.impact_k_bps * part**c.impact_alpha
-        price = ref * (1.0 + side * slip * 1e-4)
-        commission = max(c.per_share * qty, c.min_per_order) + c.fee_bps * 1e-4 * (qty * price)
-        return price, commission, slip
+        """Price, commission and slippage (bps) of buying (+1) / selling (-1) ``qty`` at ``ref``
+        (:func:`statarb.kernels.costs.leg_cost`, the formula the fast path uses)."""
+        return leg_cost(side, qty, ref, vol, self._record)
 
     def on_open(self, bar: Bar, position: tuple[float, float]) -> list[Fill]:
         """Execute the pending order of ``bar.pair`` (if live at ``bar.t``) at this bar's open."""

@@ -17,12 +17,12 @@ import numpy as np
 import polars as pl
 
 from statarb.backtest.config import BacktestConfig
+from statarb.backtest.errors import BacktestInputError
 
 UTC_US = pl.Datetime("us", "UTC")
 
 
-class BacktestInputError(ValueError):
-    """Input frames are missing columns or pairs; the message names the frame and the rule."""
+__all__ = ["BacktestInputError", "BacktestInputs", "gate_asof", "ou_band_score", "prepare_inputs"]
 
 
 @dataclass
@@ -130,16 +130,6 @@ def _ou_scores(
     )
 
 
-def _legs(pair_ids: list[str]) -> list[tuple[str, str]]:
-    legs = []
-    for pid in pair_ids:
-        parts = pid.split("_")
-        if len(parts) != 2 or not parts[0] < parts[1]:
-            raise BacktestInputError(f"pair_id {pid!r} is not 'A_B' with A < B")
-        legs.append((parts[0], parts[1]))
-    return legs
-
-
 def prepare_inputs(
     bars: pl.DataFrame | pl.LazyFrame,
     spreads: pl.DataFrame | pl.LazyFrame,
@@ -150,79 +140,30 @@ def prepare_inputs(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> BacktestInputs:
-    """Build :class:`BacktestInputs` for ``pair_ids`` (``A_B``) over ``[start, end]`` (bar times)."""
-    if not pair_ids:
-        raise BacktestInputError("no pairs to backtest")
-    legs = _legs(pair_ids)
-    syms = sorted({s for ab in legs for s in ab})
-    if isinstance(bars, pl.LazyFrame):  # prune before materialising (partitioned store)
-        bars = bars.filter(pl.col("symbol").is_in(syms)).collect()
-    if isinstance(spreads, pl.LazyFrame):
-        spreads = spreads.filter(pl.col("pair_id").is_in(list(pair_ids))).collect()
-    coint = coint.collect() if isinstance(coint, pl.LazyFrame) else coint
-    if isinstance(ou_params, pl.LazyFrame):
-        ou_params = ou_params.collect()
-    _require(bars, ["symbol", "datetime", "open", "close", "volume"], "bars_adjusted")
-    _require(spreads, ["pair_id", "datetime", "spread", "beta", "z_score"], "spread_series")
-    _require(coint, ["pair_id", "test_ts", "is_cointegrated"], "cointegration_results")
-    interval = timedelta(minutes=cfg.bar_interval_minutes)
+    """Build :class:`BacktestInputs` for ``pair_ids`` (``A_B``) over ``[start, end]`` (bar times):
+    the whole run as one chunk of :class:`statarb.backtest.stream.InputStream` (for the reference
+    loop and tests; the pipeline streams)."""
+    from statarb.backtest.stream import InputStream
 
-    bars = _utc(bars, "datetime").filter(pl.col("symbol").is_in(syms))
-    if "outlier_flag" in bars.columns:
-        bars = bars.filter(pl.col("outlier_flag").fill_null(0) != 1)
-    if start is not None:
-        bars = bars.filter(pl.col("datetime") >= start)
-    if end is not None:
-        bars = bars.filter(pl.col("datetime") <= end)
-    have = set(bars["symbol"].unique().to_list())
-    absent = [s for s in syms if s not in have]
-    if absent:
-        raise BacktestInputError(f"bars_adjusted: no bars for legs {absent} in the window")
-    grid = bars.select(pl.col("datetime").unique().sort())
-    T, P = grid.height, len(pair_ids)
-
-    sp = _utc(spreads, "datetime").filter(pl.col("pair_id").is_in(pair_ids))
-    sp = sp.select("pair_id", "datetime", "spread", "beta", "z_score")
-    if cfg.signal_source == "ou_bands":
-        if ou_params is None:
-            raise BacktestInputError("signal_source 'ou_bands' needs ou_params")
-        sp = _ou_scores(sp, ou_params, cfg, interval)
-    sp = gate_asof(sp, coint, interval)
-
-    arr = {k: np.full((T, P), np.nan) for k in ("oa", "ca", "va", "ob", "cb", "vb", "be", "z", "s")}
-    trad = np.zeros((T, P), dtype=np.bool_)
-    for j, (pid, (a, b)) in enumerate(zip(pair_ids, legs, strict=True)):
-        for sym, keys in ((a, ("oa", "ca", "va")), (b, ("ob", "cb", "vb"))):
-            leg = grid.join(
-                bars.filter(pl.col("symbol") == sym).select("datetime", "open", "close", "volume"),
-                on="datetime",
-                how="left",
-            ).sort("datetime")
-            for key, col in zip(keys, ("open", "close", "volume"), strict=True):
-                arr[key][:, j] = leg[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        s = grid.join(
-            sp.filter(pl.col("pair_id") == pid).unique("datetime", keep="last"),
-            on="datetime",
-            how="left",
-        ).sort("datetime")
-        arr["be"][:, j] = s["beta"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        arr["z"][:, j] = s["z_score"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        arr["s"][:, j] = s["spread"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        trad[:, j] = s["tradable"].fill_null(False).to_numpy()
-    ts = grid["datetime"].dt.epoch("us").to_numpy().astype(np.int64)
+    stream = InputStream(bars, spreads, coint, pair_ids, cfg, ou_params, start, end)
+    g = stream.grid
+    n = g.ts.size
+    if n == 0:
+        raise BacktestInputError("bars_adjusted: no bars of the legs in the window")
+    b, spread = stream.chunk(0, n)
     return BacktestInputs(
-        ts=ts,
-        pair_ids=list(pair_ids),
-        symbols_a=[a for a, _ in legs],
-        symbols_b=[b for _, b in legs],
-        open_a=np.ascontiguousarray(arr["oa"]),
-        close_a=np.ascontiguousarray(arr["ca"]),
-        vol_a=np.ascontiguousarray(arr["va"]),
-        open_b=np.ascontiguousarray(arr["ob"]),
-        close_b=np.ascontiguousarray(arr["cb"]),
-        vol_b=np.ascontiguousarray(arr["vb"]),
-        beta=np.ascontiguousarray(arr["be"]),
-        z=np.ascontiguousarray(arr["z"]),
-        spread=np.ascontiguousarray(arr["s"]),
-        tradable=np.ascontiguousarray(trad),
+        ts=g.ts,
+        pair_ids=list(g.pair_ids),
+        symbols_a=list(g.symbols_a),
+        symbols_b=list(g.symbols_b),
+        open_a=b.open_a,
+        close_a=b.close_a,
+        vol_a=b.vol_a,
+        open_b=b.open_b,
+        close_b=b.close_b,
+        vol_b=b.vol_b,
+        beta=b.beta,
+        z=b.z,
+        spread=np.ascontiguousarray(spread),
+        tradable=b.tradable,
     )

@@ -39,9 +39,14 @@ class RawResult:
     cash: np.ndarray
     positions_value: np.ndarray
     equity: np.ndarray
+    sig_spread: np.ndarray  # spread and leg closes at each signal's bar (signal metadata)
+    sig_close_a: np.ndarray
+    sig_close_b: np.ndarray
 
     @classmethod
-    def from_objects(cls, signals: list, fills: list, cash, pv, eq) -> RawResult:
+    def from_objects(
+        cls, signals: list, fills: list, cash, pv, eq, inputs: BacktestInputs
+    ) -> RawResult:
         """Build from the reference loop's ``Signal`` / ``Fill`` objects."""
 
         def col(items: list, attr: str, dtype) -> np.ndarray:
@@ -68,10 +73,16 @@ class RawResult:
             np.asarray(cash, f8),
             np.asarray(pv, f8),
             np.asarray(eq, f8),
+            *_at_signals(inputs, col(signals, "t", i8), col(signals, "pair", i8)),
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _at_signals(inputs: BacktestInputs, t: np.ndarray, p: np.ndarray) -> list[np.ndarray]:
+    """Spread and leg closes at the signals' bars (``(T, P)`` inputs)."""
+    return [inputs.spread[t, p], inputs.close_a[t, p], inputs.close_b[t, p]]
 
 
 @dataclass
@@ -87,15 +98,17 @@ class BacktestResult:
     raw: RawResult
 
 
-def to_frames(raw: RawResult, inputs: BacktestInputs) -> BacktestResult:
-    """Turn bar/pair indices into timestamps, symbols and the spec's enum strings."""
+def to_frames(raw: RawResult, inputs) -> BacktestResult:
+    """Turn bar/pair indices into timestamps, symbols and the spec's enum strings. ``inputs``:
+    anything with ``timestamps()``, ``pair_ids``, ``symbols_a``, ``symbols_b`` (the whole run's
+    grid: :class:`BacktestInputs` or :class:`statarb.backtest.inputs.RunGrid`)."""
     ts = inputs.timestamps()
     pa, pb = np.array(inputs.symbols_a), np.array(inputs.symbols_b)
     pids = np.array(inputs.pair_ids)
     meta = []
     for i in range(len(raw.sig_t)):
-        t, p = int(raw.sig_t[i]), int(raw.sig_pair[i])
-        spread = float(inputs.spread[t, p])
+        p = int(raw.sig_pair[i])
+        spread = float(raw.sig_spread[i])
         meta.append(
             json.dumps(
                 {
@@ -103,8 +116,8 @@ def to_frames(raw: RawResult, inputs: BacktestInputs) -> BacktestResult:
                     "z_score": float(raw.sig_z[i]),
                     "spread": spread if np.isfinite(spread) else None,
                     "reason": REASONS[int(raw.sig_reason[i])],
-                    "close_a": float(inputs.close_a[t, p]),
-                    "close_b": float(inputs.close_b[t, p]),
+                    "close_a": float(raw.sig_close_a[i]),
+                    "close_b": float(raw.sig_close_b[i]),
                 }
             )
         )

@@ -4,10 +4,16 @@ Arrays are laid out ``(T, P)`` (bar index, pair) so the inner per-pair loop is c
 ``t`` the loop does, in this order (see ``docs/backtest.md``):
 
 1. **open of bar t** - pending orders whose start bar is ``<= t`` execute at the open when both
-   legs have a valid bar (costs: :class:`statarb.backtest.config.CostModel`);
+   legs have a valid bar (costs: :func:`statarb.kernels.costs.leg_cost`);
 2. **close of bar t** - mark-to-market, record ``cash``, ``positions_value``, ``equity``;
 3. **decision at close of bar t** - the strategy state machine (entry / exit / stop / max-hold /
    gate-off) emits signals whose orders start at bar ``t + latency``.
+
+The kernel takes arrays plus records, never positional scalars (vectorbt's ``nb`` style):
+``bars`` (:class:`BarsNb`), the strategy record (:class:`StrategyNb`), the cost record
+(``CostModel.record()``), the loop state (:class:`LoopState`, carried from one call to the next)
+and the output buffers (:class:`Buffers`). A call covers bars ``t0 .. t0 + T - 1`` of the whole
+run, so the backtest streams in time chunks with bounded memory and the same result as one call.
 
 The reference Python loop performs the same floating-point operations in the same order, so the
 two produce identical signals, fills and equity (checked in ``tests/backtest``).
@@ -16,19 +22,12 @@ two produce identical signals, fills and equity (checked in ``tests/backtest``).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-# params (float64 array) slots
-P_ENTRY, P_EXIT, P_STOP, P_MAXGROSS, P_CASH = 0, 1, 2, 3, 4
-P_PER_SHARE, P_MIN_FEE, P_FEE_BPS, P_FIXED_BPS, P_IMPACT_K, P_IMPACT_ALPHA, P_MAX_PART = range(
-    5, 12
-)
-N_FPARAMS = 12
-# iparams (int64 array) slots
-I_MAXHOLD, I_LATENCY, I_INTEGER, I_CARRY = 0, 1, 2, 3
-N_IPARAMS = 4
+from statarb.kernels.costs import leg_cost
 
 # reasons recorded on signals
 R_ENTRY, R_EXIT, R_STOP, R_MAXHOLD, R_GATE = 1, 2, 3, 4, 5
@@ -40,97 +39,132 @@ def _round_half_even(x: float) -> float:
     return np.rint(x)
 
 
-SIGNAL_BUFFERS = (
-    ("s_t", np.int64), ("s_p", np.int64), ("s_dir", np.int64), ("s_size", np.float64),
-    ("s_beta", np.float64), ("s_z", np.float64), ("s_reason", np.int64),
-)  # fmt: skip
-FILL_BUFFERS = (
-    ("f_t", np.int64), ("f_p", np.int64), ("f_leg", np.int64), ("f_side", np.int64),
-    ("f_qty", np.float64), ("f_px", np.float64), ("f_comm", np.float64),
-    ("f_slip", np.float64), ("f_sig", np.int64),
-)  # fmt: skip
-EQUITY_BUFFERS = ("eq_cash", "eq_pv", "eq")
+class StrategyNb(NamedTuple):
+    """Strategy, sizing and timing parameters of the loop."""
+
+    entry_z: float
+    exit_z: float
+    stop_z: float
+    max_gross: float  # committed gross exposure <= max_gross * equity (0 = no cap)
+    max_hold: int  # bars (0 = no limit)
+    latency: int  # bars between a decision and its order
+    integer: bool  # whole shares
+    max_participation: float  # fill cap as a share of the bar's volume (0 = no cap)
+    carry: bool  # an unfilled remainder is carried to the next bar (else cancelled)
 
 
-def allocate_outputs(n_bars: int, sig_cap: int, fill_cap: int) -> list[np.ndarray]:
-    """Output buffers of :func:`backtest_loop`, in its argument order."""
-    return [
-        *(np.empty(sig_cap, dt) for _, dt in SIGNAL_BUFFERS),
-        *(np.empty(fill_cap, dt) for _, dt in FILL_BUFFERS),
-        *(np.empty(n_bars) for _ in EQUITY_BUFFERS),
-    ]
+class BarsNb(NamedTuple):
+    """``(T, P)`` inputs of one time chunk."""
+
+    open_a: np.ndarray
+    close_a: np.ndarray
+    vol_a: np.ndarray
+    open_b: np.ndarray
+    close_b: np.ndarray
+    vol_b: np.ndarray
+    beta: np.ndarray
+    z: np.ndarray
+    tradable: np.ndarray
+
+
+class LoopState(NamedTuple):
+    """Everything the loop carries from one bar (and one call) to the next."""
+
+    pos: np.ndarray  # (P, 2) leg positions
+    last: np.ndarray  # (P, 2) last valid closes
+    state: np.ndarray  # (P,) -1 / 0 / +1
+    held: np.ndarray  # (P,) bars in the position
+    armed: np.ndarray  # (P,) entry re-armed after a forced exit
+    size_a: np.ndarray  # (P,) units of A of the open position
+    o_active: np.ndarray  # (P,) a pending order
+    o_start: np.ndarray  # (P,) its first bar (whole-run index)
+    o_tgt: np.ndarray  # (P, 2) its target positions
+    o_sig: np.ndarray  # (P,) its signal (whole-run index)
+    cash: np.ndarray  # (1,)
+
+
+class Buffers(NamedTuple):
+    """Output buffers of one call (signals, leg fills, the equity rows of its bars)."""
+
+    s_t: np.ndarray
+    s_p: np.ndarray
+    s_dir: np.ndarray
+    s_size: np.ndarray
+    s_beta: np.ndarray
+    s_z: np.ndarray
+    s_reason: np.ndarray
+    f_t: np.ndarray
+    f_p: np.ndarray
+    f_leg: np.ndarray
+    f_side: np.ndarray
+    f_qty: np.ndarray
+    f_px: np.ndarray
+    f_comm: np.ndarray
+    f_slip: np.ndarray
+    f_sig: np.ndarray
+    eq_cash: np.ndarray
+    eq_pv: np.ndarray
+    eq: np.ndarray
+
+
+SIGNAL_FIELDS = Buffers._fields[:7]
+FILL_FIELDS = Buffers._fields[7:16]
+EQUITY_FIELDS = Buffers._fields[16:]
+_INT_FIELDS = {"s_t", "s_p", "s_dir", "s_reason", "f_t", "f_p", "f_leg", "f_side", "f_sig"}
+
+
+def new_state(n_pairs: int, capital: float) -> LoopState:
+    """The loop state before the first bar: flat, armed, no order, all capital in cash."""
+    p = n_pairs
+    return LoopState(
+        np.zeros((p, 2)), np.full((p, 2), np.nan), np.zeros(p, np.int64), np.zeros(p, np.int64),
+        np.ones(p, np.bool_), np.zeros(p), np.zeros(p, np.bool_), np.zeros(p, np.int64),
+        np.zeros((p, 2)), np.zeros(p, np.int64), np.array([float(capital)]),
+    )  # fmt: skip
+
+
+def copy_state(st: LoopState) -> LoopState:
+    """A deep copy (to retry a chunk with larger buffers)."""
+    return LoopState(*(a.copy() for a in st))
+
+
+def allocate_buffers(n_bars: int, sig_cap: int, fill_cap: int) -> Buffers:
+    """Output buffers for ``n_bars`` bars and at most ``sig_cap`` signals / ``fill_cap`` fills."""
+    arrs = {}
+    for name in Buffers._fields:
+        size = sig_cap if name in SIGNAL_FIELDS else fill_cap if name in FILL_FIELDS else n_bars
+        arrs[name] = np.empty(size, np.int64 if name in _INT_FIELDS else np.float64)
+    return Buffers(**arrs)
 
 
 @njit(cache=True)
-def backtest_loop(
-    open_a,
-    close_a,
-    vol_a,
-    open_b,
-    close_b,
-    vol_b,
-    beta,
-    z,
-    tradable,
-    notional,
-    fparams,
-    iparams,
-    s_t,
-    s_p,
-    s_dir,
-    s_size,
-    s_beta,
-    s_z,
-    s_reason,
-    f_t,
-    f_p,
-    f_leg,
-    f_side,
-    f_qty,
-    f_px,
-    f_comm,
-    f_slip,
-    f_sig,
-    eq_cash,
-    eq_pv,
-    eq,
-):
-    """Run the event loop writing into the caller's output buffers; return ``(n_sig, n_fill)``.
-
-    ``(-1, -1)`` means a signal or fill buffer was too small; call again with larger ones.
-    Signal buffers: ``t, pair, direction (+1 long / -1 short / 0 flat), size, hedge_ratio, z,
-    reason``. Fill buffers: ``t, pair, leg (0 = A, 1 = B), side (+1 buy / -1 sell), qty, price,
-    commission, slippage_bps, signal index``. Equity buffers (length ``T``): ``cash,
-    positions_value, equity``. See :func:`allocate_outputs`.
+def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
+    """Run bars ``t0 .. t0 + T - 1`` of the run from state ``st`` (updated in place) into
+    ``buf``; return ``(n_sig, n_fill)`` written. ``sig0`` = signals written before this call
+    (signal indices are whole-run, like bar indices). ``(-1, -1)`` means a buffer was too small:
+    the state is then partly advanced; call again from a copy with larger buffers.
     """
+    open_a, close_a, vol_a = bars.open_a, bars.close_a, bars.vol_a
+    open_b, close_b, vol_b = bars.open_b, bars.close_b, bars.vol_b
+    beta, z, tradable = bars.beta, bars.z, bars.tradable
     T, P = open_a.shape
-    entry_z = fparams[P_ENTRY]
-    exit_z = fparams[P_EXIT]
-    stop_z = fparams[P_STOP]
-    max_gross = fparams[P_MAXGROSS]
-    cash = fparams[P_CASH]
-    per_share = fparams[P_PER_SHARE]
-    min_fee = fparams[P_MIN_FEE]
-    fee_bps = fparams[P_FEE_BPS]
-    fixed_bps = fparams[P_FIXED_BPS]
-    impact_k = fparams[P_IMPACT_K]
-    impact_alpha = fparams[P_IMPACT_ALPHA]
-    max_part = fparams[P_MAX_PART]
-    max_hold = iparams[I_MAXHOLD]
-    latency = iparams[I_LATENCY]
-    integer = iparams[I_INTEGER] != 0
-    carry = iparams[I_CARRY] != 0
-
-    pos = np.zeros((P, 2))
-    last = np.full((P, 2), np.nan)
-    state = np.zeros(P, np.int64)
-    held = np.zeros(P, np.int64)
-    armed = np.ones(P, np.bool_)
-    size_a = np.zeros(P)
-    o_active = np.zeros(P, np.bool_)
-    o_start = np.zeros(P, np.int64)
-    o_tgt = np.zeros((P, 2))
-    o_sig = np.zeros(P, np.int64)
+    entry_z = strat.entry_z
+    exit_z = strat.exit_z
+    stop_z = strat.stop_z
+    max_gross = strat.max_gross
+    max_part = strat.max_participation
+    max_hold = strat.max_hold
+    latency = strat.latency
+    integer = strat.integer
+    carry = strat.carry
+    cash = st.cash[0]
+    pos, last, state, held, armed = st.pos, st.last, st.state, st.held, st.armed
+    size_a, o_active, o_start, o_tgt, o_sig = st.size_a, st.o_active, st.o_start, st.o_tgt, st.o_sig
+    s_t, s_p, s_dir, s_size, s_beta = buf.s_t, buf.s_p, buf.s_dir, buf.s_size, buf.s_beta
+    s_z, s_reason = buf.s_z, buf.s_reason
+    f_t, f_p, f_leg, f_side, f_qty = buf.f_t, buf.f_p, buf.f_leg, buf.f_side, buf.f_qty
+    f_px, f_comm, f_slip, f_sig = buf.f_px, buf.f_comm, buf.f_slip, buf.f_sig
+    eq_cash, eq_pv, eq = buf.eq_cash, buf.eq_pv, buf.eq
 
     sig_cap = s_t.shape[0]
     fill_cap = f_t.shape[0]
@@ -138,11 +172,12 @@ def backtest_loop(
     nf = 0
 
     for t in range(T):
+        tg = t0 + t  # whole-run bar index
         # ---- 1. fills at the open of bar t -------------------------------------------------
         # (the four-way "both legs have a bar" test is written out twice on purpose: moving it into
         # an inlined @njit helper cost 35-60 % of throughput in benchmarks/bench_backtest.py)
         for p in range(P):
-            if not o_active[p] or o_start[p] > t:
+            if not o_active[p] or o_start[p] > tg:
                 continue
             if not (
                 math.isfinite(open_a[t, p])
@@ -174,18 +209,13 @@ def backtest_loop(
                     remaining = True
                     continue
                 side = 1 if delta > 0.0 else -1
-                part = qty / vol if (math.isfinite(vol) and vol > 0.0) else 1.0
-                slip = fixed_bps
-                if impact_k > 0.0:
-                    slip = slip + impact_k * part**impact_alpha
-                price = ref * (1.0 + side * slip * 1e-4)
+                price, comm, slip = leg_cost(side, qty, ref, vol, costs)
                 gross = qty * price
-                comm = max(per_share * qty, min_fee) + fee_bps * 1e-4 * gross
                 cash = cash - (side * gross + comm)
                 pos[p, leg] = pos[p, leg] + side * qty
                 if nf >= fill_cap:
                     return -1, -1
-                f_t[nf] = t
+                f_t[nf] = tg
                 f_p[nf] = p
                 f_leg[nf] = leg
                 f_side[nf] = side
@@ -296,7 +326,7 @@ def backtest_loop(
                 sz = ua
                 size_a[p] = ua
                 held[p] = 0
-            s_t[ns] = t
+            s_t[ns] = tg
             s_p[ns] = p
             s_dir[ns] = new
             s_size[ns] = sz
@@ -304,11 +334,12 @@ def backtest_loop(
             s_z[ns] = zz
             s_reason[ns] = reason
             o_active[p] = True
-            o_start[p] = t + latency
+            o_start[p] = tg + latency
             o_tgt[p, 0] = tgt_a
             o_tgt[p, 1] = tgt_b
-            o_sig[p] = ns
+            o_sig[p] = sig0 + ns
             ns += 1
             state[p] = new
 
+    st.cash[0] = cash
     return ns, nf

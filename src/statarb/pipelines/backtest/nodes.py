@@ -9,8 +9,12 @@ from typing import Any
 import polars as pl
 
 from statarb.backtest.config import BacktestConfig
-from statarb.backtest.engine import run_backtest
+from statarb.backtest.engine import run_backtest, run_chunks
+from statarb.backtest.engine_ref import pair_notional
 from statarb.backtest.inputs import BacktestInputError, prepare_inputs
+from statarb.backtest.results import to_frames
+from statarb.backtest.stream import InputStream
+from statarb.compute import ComputeConfig
 from statarb.storage.store_batches import batch_read
 
 
@@ -60,24 +64,33 @@ def run_backtest_node(
     ou_params: pl.DataFrame,
     pair_universe: pl.DataFrame,
     params: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run one backtest over the configured pairs; return the payload for ``backtest_run``."""
+    """Run one backtest over the configured pairs; return the payload for ``backtest_run``.
+
+    The numba engine streams the run in time chunks of ``compute.chunk_pair_bars`` pair-bars
+    (:class:`statarb.backtest.stream.InputStream`), so memory holds one chunk; the reference
+    engine builds the whole run in memory (small runs, checks)."""
     cfg = BacktestConfig.from_params(params)
     pairs = select_pairs(
         params.get("pairs", "all"), pair_universe, cointegration_results, spread_series
     )
-    inputs = prepare_inputs(
-        bars_adjusted,
-        spread_series,
-        cointegration_results,
-        pairs,
-        cfg,
-        ou_params=ou_params if cfg.signal_source == "ou_bands" else None,
-        start=_ts(params.get("start")),
-        end=_ts(params.get("end")),
-    )
     engine = params.get("engine", "numba")
-    result = run_backtest(inputs, cfg, engine=engine)
+    window = {"start": _ts(params.get("start")), "end": _ts(params.get("end"))}
+    ou = ou_params if cfg.signal_source == "ou_bands" else None
+    if engine == "numba":
+        comp = None if compute is None else ComputeConfig.from_params(compute, "compute")
+        stream = InputStream(
+            bars_adjusted, spread_series, cointegration_results, pairs, cfg, ou,
+            chunk_pair_bars=comp.chunk_pair_bars if comp else 2_000_000, **window,
+        )  # fmt: skip
+        raw = run_chunks(stream.chunks(), pair_notional(cfg, pairs), cfg)
+        result = to_frames(raw, stream.grid)
+    else:
+        inputs = prepare_inputs(
+            bars_adjusted, spread_series, cointegration_results, pairs, cfg, ou, **window
+        )
+        result = run_backtest(inputs, cfg, engine=engine)
     extra = {
         "engine": engine,
         "window": {"start": str(result.start_ts), "end": str(result.end_ts)},

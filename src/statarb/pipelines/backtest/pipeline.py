@@ -19,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "ou_params",
                     "pair_universe",
                     "params:backtest",
+                    "params:compute",
                 ],
                 "backtest_run",
                 name="backtest_run",

@@ -1,0 +1,139 @@
+"""The fill cost schedule of the backtest (``conf/base/costs/*.yml``, spec §2 "Config / small ref").
+
+:class:`CostModel` holds every cost term; the numba kernels read its numeric fields through the
+record of :meth:`CostModel.record` and price fills with
+:func:`statarb.kernels.costs.leg_cost` (one formula for the fast and the reference loop). Adding a
+cost term = a field here (and its file key in :meth:`CostModel.from_mapping`), its use in
+``leg_cost``, and its tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from statarb.backtest.errors import BacktestConfigError
+
+REMAINDER_MODES = ("carry", "cancel")
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Fee, slippage and market-impact schedule applied to every leg fill.
+
+    For a fill of ``qty`` shares at reference price ``open`` on a bar with volume ``V``:
+
+    * ``slippage_bps = fixed_bps + impact_k_bps * (qty / V) ** impact_alpha`` (square-root law for
+      ``alpha = 0.5``; Almgren et al. 2005, "Direct estimation of equity market impact"); ``V <= 0``
+      counts as participation 1;
+    * ``price = open * (1 + side * slippage_bps / 1e4)`` with ``side`` +1 buy, -1 sell;
+    * ``commission = max(per_share * qty, min_per_order) + fee_bps / 1e4 * qty * price``.
+
+    ``max_participation > 0`` caps each fill at ``max_participation * V`` shares; what is left
+    is carried to the next bar's open (``remainder = "carry"``) or dropped (``"cancel"``).
+    """
+
+    per_share: float = 0.0
+    min_per_order: float = 0.0
+    fee_bps: float = 0.0
+    fixed_bps: float = 0.0
+    impact_k_bps: float = 0.0
+    impact_alpha: float = 0.5
+    max_participation: float = 0.0
+    remainder: str = "carry"
+
+    def __post_init__(self) -> None:
+        for name in (
+            "per_share",
+            "min_per_order",
+            "fee_bps",
+            "fixed_bps",
+            "impact_k_bps",
+            "max_participation",
+        ):
+            if getattr(self, name) < 0:
+                raise BacktestConfigError(f"costs.{name} must be >= 0, got {getattr(self, name)}")
+        if self.impact_alpha <= 0:
+            raise BacktestConfigError(f"costs.impact_alpha must be > 0, got {self.impact_alpha}")
+        if self.remainder not in REMAINDER_MODES:
+            raise BacktestConfigError(
+                f"costs.volume_cap.remainder must be one of {REMAINDER_MODES}, got {self.remainder!r}"
+            )
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], source: str = "<dict>") -> CostModel:
+        """Build from the nested file layout (``fees``, ``slippage``, ``impact``, ``volume_cap``)."""
+        known = {"fees", "slippage", "impact", "volume_cap"}
+        unknown = set(raw) - known
+        if unknown:
+            raise BacktestConfigError(f"{source}: unknown cost sections {sorted(unknown)}")
+        fees = raw.get("fees") or {}
+        slip = raw.get("slippage") or {}
+        imp = raw.get("impact") or {}
+        cap = raw.get("volume_cap") or {}
+        try:
+            return cls(
+                per_share=float(fees.get("per_share", 0.0)),
+                min_per_order=float(fees.get("min_per_order", 0.0)),
+                fee_bps=float(fees.get("bps", 0.0)),
+                fixed_bps=float(slip.get("fixed_bps", 0.0)),
+                impact_k_bps=float(imp.get("k_bps", 0.0)),
+                impact_alpha=float(imp.get("alpha", 0.5)),
+                max_participation=float(cap.get("max_participation", 0.0)),
+                remainder=str(cap.get("remainder", "carry")),
+            )
+        except BacktestConfigError as exc:
+            raise BacktestConfigError(f"{source}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise BacktestConfigError(f"{source}: non-numeric cost value ({exc})") from None
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Inverse of :meth:`from_mapping` (the file layout)."""
+        return {
+            "fees": {
+                "per_share": self.per_share,
+                "min_per_order": self.min_per_order,
+                "bps": self.fee_bps,
+            },
+            "slippage": {"fixed_bps": self.fixed_bps},
+            "impact": {"k_bps": self.impact_k_bps, "alpha": self.impact_alpha},
+            "volume_cap": {
+                "max_participation": self.max_participation,
+                "remainder": self.remainder,
+            },
+        }
+
+    def record(self) -> tuple:
+        """The numeric fields as a namedtuple ``CostRecord`` (what the numba kernels read)."""
+        return _cost_record_type()(*(float(getattr(self, f.name)) for f in _numeric_fields()))
+
+
+def _numeric_fields() -> list:
+    return [f for f in fields(CostModel) if f.type in ("float", float)]
+
+
+_RECORD: list = []
+
+
+def _cost_record_type():
+    """One namedtuple class for every record (numba compiles the kernels once per type)."""
+    if not _RECORD:
+        _RECORD.append(namedtuple("CostRecord", [f.name for f in _numeric_fields()]))
+    return _RECORD[0]
+
+
+def load_costs(path: str | Path) -> CostModel:
+    """Read a cost schedule from a ``.yml``/``.yaml`` or ``.json`` file."""
+    p = Path(path)
+    if not p.is_file():
+        raise BacktestConfigError(f"cost file {p} does not exist")
+    text = p.read_text()
+    raw = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise BacktestConfigError(f"{p}: expected a mapping at top level")
+    return CostModel.from_mapping(raw, source=str(p))

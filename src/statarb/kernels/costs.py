@@ -1,0 +1,33 @@
+"""Numba kernel function of the fill cost model (shared by the fast and the reference loop).
+
+:func:`leg_cost` prices one leg fill from a cost record: any object with the numeric fields of
+:class:`statarb.backtest.costs.CostModel` (the backtest builds a namedtuple from them with
+:meth:`CostModel.record`). For a fill of ``qty`` shares at reference price ``ref`` on a bar with
+volume ``vol`` and side ``side`` (+1 buy, -1 sell):
+
+* ``slippage_bps = fixed_bps + impact_k_bps * (qty / vol) ** impact_alpha`` (square-root law for
+  ``alpha = 0.5``; Almgren et al. 2005); ``vol <= 0`` or missing counts as participation 1;
+* ``price = ref * (1 + side * slippage_bps / 1e4)``;
+* ``commission = max(per_share * qty, min_per_order) + fee_bps / 1e4 * qty * price``.
+
+Adding a cost term = a field of ``CostModel`` (and its file key), its use here, and its tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+
+@njit(cache=True)
+def leg_cost(side: int, qty: float, ref: float, vol: float, c) -> tuple[float, float, float]:
+    """``(price, commission, slippage_bps)`` of one leg fill (see the module docstring)."""
+    part = qty / vol if (math.isfinite(vol) and vol > 0.0) else 1.0
+    slip = c.fixed_bps
+    if c.impact_k_bps > 0.0:
+        slip = slip + c.impact_k_bps * part**c.impact_alpha
+    price = ref * (1.0 + side * slip * 1e-4)
+    gross = qty * price
+    commission = max(c.per_share * qty, c.min_per_order) + c.fee_bps * 1e-4 * gross
+    return price, commission, slip
