@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -55,11 +55,24 @@ class ComputeConfig(StrictModel):
 class InProcess:
     """Run every task here, in order."""
 
+    def imap(
+        self,
+        fn: Callable,
+        tasks: Iterable[tuple],
+        total: int,
+        desc: str = "",
+        progress: bool = True,
+    ) -> Iterator[Any]:
+        """``fn(*t)`` for each of the ``total`` tasks, lazily and in order (a task is built only
+        when it runs), with a progress bar."""
+        for t in tqdm(tasks, total=total, desc=desc, disable=not progress or total < 2):
+            yield fn(*t)
+
     def map(
         self, fn: Callable, tasks: Sequence[tuple], desc: str = "", progress: bool = True
     ) -> list[Any]:
         """``[fn(*t) for t in tasks]`` with a progress bar."""
-        return [fn(*t) for t in tqdm(tasks, desc=desc, disable=not progress or len(tasks) < 2)]
+        return list(self.imap(fn, tasks, len(tasks), desc, progress))
 
 
 def _single_threaded(fn: Callable, threads: int, *args: Any) -> Any:
@@ -76,22 +89,21 @@ class DaskMapper:
         self.client = client
         self.threads = int(threads_per_worker)
 
+    def _submit(self, fn: Callable, t: tuple) -> Any:
+        args = [
+            self.client.scatter(a) if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES
+            else a
+            for a in t
+        ]  # fmt: skip
+        return self.client.submit(_single_threaded, fn, self.threads, *args, pure=False)
+
     def map(
         self, fn: Callable, tasks: Sequence[tuple], desc: str = "", progress: bool = True
     ) -> list[Any]:
         """Submit every task, gather the results in task order."""
         from distributed import as_completed
 
-        futures = []
-        for t in tasks:
-            args = [
-                self.client.scatter(a) if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES
-                else a
-                for a in t
-            ]  # fmt: skip
-            futures.append(
-                self.client.submit(_single_threaded, fn, self.threads, *args, pure=False)
-            )
+        futures = [self._submit(fn, t) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         out: list[Any] = [None] * len(futures)
         bar = tqdm(total=len(futures), desc=f"{desc} (dask)", disable=not progress)
@@ -100,6 +112,30 @@ class DaskMapper:
             bar.update()
         bar.close()
         return out
+
+    def imap(
+        self,
+        fn: Callable,
+        tasks: Iterable[tuple],
+        total: int,
+        desc: str = "",
+        progress: bool = True,
+    ) -> Iterator[Any]:
+        """``fn(*t)`` for each of the ``total`` tasks, yielded in task order, with at most
+        ``2 x workers`` tasks built and in flight, so neither inputs nor results that the caller
+        writes as they come pile up in memory."""
+        ahead = max(2, 2 * len(self.client.scheduler_info().get("workers", {})))
+        pending: list[Any] = []
+        bar = tqdm(total=total, desc=f"{desc} (dask)", disable=not progress)
+        for t in tasks:
+            pending.append(self._submit(fn, t))
+            if len(pending) >= ahead:
+                yield pending.pop(0).result()
+                bar.update()
+        for fut in pending:
+            yield fut.result()
+            bar.update()
+        bar.close()
 
 
 @contextlib.contextmanager

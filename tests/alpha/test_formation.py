@@ -11,7 +11,7 @@ import polars as pl
 
 from statarb.pipelines.alpha import nodes
 from tests.config_helpers import with_overrides
-from tests.pipelines.alpha.test_alpha_pipeline import PARAMS, SYMBOLS, make_bars
+from tests.pipelines.alpha.test_alpha_pipeline import PARAMS, SYMBOLS, make_bars, series
 
 MIN = timedelta(minutes=1)
 FORM = with_overrides(
@@ -26,8 +26,7 @@ def run(bars):
     panel = nodes.build_price_panel(bars.lazy(), pu)
     sched = nodes.build_alpha_schedule(panel, FORM)
     coint, log = nodes.screen_universe(panel, pu, sched, FORM)
-    spreads, kp, fits = nodes.compute_spreads(panel, pu, coint, sched, FORM)
-    oup, _ = nodes.fit_ou_params(spreads.lazy(), fits, pu, sched, FORM)
+    spreads, kp, oup, _ = series(panel, pu, coint, sched, FORM)
     return panel, sched, coint, spreads, kp, oup
 
 

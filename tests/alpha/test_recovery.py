@@ -231,7 +231,9 @@ def recovery_run() -> dict:
     # Kalman on every constructed pair (the filter is what the beta tests check), selected or not
     built = [p.pair_id for p in m.pairs]
     every_built = coint.with_columns(is_cointegrated=pl.col("pair_id").is_in(built))
-    spreads, _, _ = nodes.compute_spreads(panel, universe, every_built, schedule, params)
+    spreads = pl.concat(
+        c[0] for c in nodes.spreads_and_ou(panel, universe, every_built, schedule, params)
+    )
     truth = rc.truth_frame(pairs_truth(data))
     beta_paths = pl.DataFrame(
         {

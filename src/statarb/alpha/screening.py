@@ -145,17 +145,20 @@ def window_stats(
     sched = sorted(schedule)
     end_rows = np.searchsorted(known_at, [_exact_us(t) for t in sched], side="right")
     test_ts = pl.Series("test_ts", [to_utc(t) for t in sched], dtype=UTC_US)
-    tasks = []
-    for lo in range(0, len(pairs), max(1, int(chunk_pairs))):
-        chunk = pairs[lo : lo + chunk_pairs]
-        syms = sorted({s for _, a, b in chunk for s in (a, b)})
-        local = {s: i for i, s in enumerate(syms)}
-        cols = np.ascontiguousarray(mat[:, [col[s] for s in syms]])
-        tasks.append(
-            (cols, [(p, local[a], local[b]) for p, a, b in chunk], end_rows, test_ts, spec)
-        )
+    step = max(1, int(chunk_pairs))
+
+    def tasks():  # built lazily, so only the chunks in flight hold a copy of their columns
+        for lo in range(0, len(pairs), step):
+            chunk = pairs[lo : lo + step]
+            syms = sorted({s for _, a, b in chunk for s in (a, b)})
+            local = {s: i for i, s in enumerate(syms)}
+            cols = np.ascontiguousarray(mat[:, [col[s] for s in syms]])
+            yield (cols, [(p, local[a], local[b]) for p, a, b in chunk], end_rows, test_ts, spec)
+
     mapper = mapper or InProcess()
-    frames = mapper.map(chunk_stats, tasks, desc="cointegration screening", progress=progress)
+    n_chunks = -(-len(pairs) // step)
+    frames = list(mapper.imap(chunk_stats, tasks(), n_chunks, desc="cointegration screening",
+                              progress=progress))  # fmt: skip
     if not frames:
         return pl.DataFrame(schema=STATS_SCHEMA)
     out = pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")

@@ -78,13 +78,19 @@ PARAMS = with_overrides(
 SYMBOLS = pl.DataFrame({"symbol_id": SYMS})
 
 
+def series(panel, pu, coint, sched, params, compute=None) -> tuple[pl.DataFrame, ...]:
+    """The chunks the ``spreads_and_ou`` node yields, concatenated output by output."""
+    chunks = list(nodes.spreads_and_ou(panel, pu, coint, sched, params, compute))
+    assert chunks, "the node yields at least one chunk"
+    return tuple(pl.concat([c[k] for c in chunks]) for k in range(4))
+
+
 def run_nodes(bars: pl.DataFrame, params: dict = PARAMS) -> dict[str, pl.DataFrame]:
     pu = nodes.build_universe(SYMBOLS, None, params)
     panel = nodes.build_price_panel(bars.lazy(), pu)
     sched = nodes.build_alpha_schedule(panel, params)
     coint, sel_log = nodes.screen_universe(panel, pu, sched, params)
-    spreads, kparams, fits = nodes.compute_spreads(panel, pu, coint, sched, params)
-    ou_params, ou_output = nodes.fit_ou_params(spreads.lazy(), fits, pu, sched, params)
+    spreads, kparams, ou_params, ou_output = series(panel, pu, coint, sched, params)
     return {"pair_universe": pu, "panel": panel, "schedule": sched, "spread_series": spreads,
             "kalman_params": kparams, "ou_params": ou_params, "ou_output": ou_output,
             "cointegration_results": coint, "selection_log": sel_log}  # fmt: skip

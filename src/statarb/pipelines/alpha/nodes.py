@@ -12,33 +12,25 @@ spreads, Kalman and OU fits (spec §6.2).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
 
-from statarb.alpha.bands import with_bands
 from statarb.alpha.config import AlphaConfig
-from statarb.alpha.ou_fit import fit_ou_at_schedule, ou_record
 from statarb.alpha.schedule import build_schedule
 from statarb.alpha.screening import screen_pairs
-from statarb.alpha.selection.formation import formation_times, frozen_spreads
-from statarb.alpha.spreads import _empty_kparams, _empty_spreads, kalman_spreads_for_pair
+from statarb.alpha.selection.formation import formation_times
+from statarb.alpha.series_chunk import OU_OUTPUT_COLUMNS, OU_PARAMS_COLUMNS, series_chunk
 from statarb.alpha.universe import build_pair_universe
 from statarb.compute import ComputeConfig, mapper_for
 from statarb.conventions import UTC_US
 from statarb.preprocess.panel import wide_panel
 
 log = logging.getLogger(__name__)
-
-OU_PARAMS_COLUMNS = (
-    "pair_id", "window_start", "window_end", "theta", "mu", "sigma",
-    "entry_upper", "entry_lower", "exit_threshold", "created_at",
-)  # fmt: skip
-OU_OUTPUT_COLUMNS = (
-    "pair_id", "window_end", "theta", "mu", "sigma", "entry_upper", "entry_lower", "exit_threshold",
-)  # fmt: skip
+__all__ = ["OU_OUTPUT_COLUMNS", "OU_PARAMS_COLUMNS"]
 
 
 def _cfg(params: dict[str, Any] | AlphaConfig) -> AlphaConfig:
@@ -55,11 +47,6 @@ def _now() -> datetime:
 
 def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-
-
-def _ou(cfg: AlphaConfig):
-    o = cfg.ou
-    return ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks)
 
 
 def _pairs(pair_universe: pl.DataFrame) -> list[tuple[str, str, str]]:
@@ -142,54 +129,6 @@ def _selected(cointegration_results: pl.DataFrame, pair_universe: pl.DataFrame) 
     return [p for p in _pairs(pair_universe) if p[0] in ok]
 
 
-def _pair_panel(panel: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
-    """Inner join of the two legs on ``datetime`` (rows where either leg is null dropped)."""
-    return (
-        panel.select("datetime", pl.col(a).alias("price_a"), pl.col(b).alias("price_b"))
-        .drop_nulls()
-        .filter(pl.col("price_a").is_not_nan() & pl.col("price_b").is_not_nan())
-    )
-
-
-_WINDOW_FITS = {"pair_id": pl.String, "window_start": UTC_US, "window_end": UTC_US,
-                "theta": pl.Float64, "mu": pl.Float64, "sigma": pl.Float64}  # fmt: skip
-
-
-def compute_spreads(
-    panel: pl.DataFrame,
-    pair_universe: pl.DataFrame,
-    cointegration_results: pl.DataFrame,
-    schedule: pl.DataFrame,
-    params: dict[str, Any],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Spreads of the selected pairs -> (``spread_series``, ``kalman_params``, formation OU fits).
-
-    Walk-forward mode: Kalman hedge ratio over the whole history (no formation fits). Formation
-    mode: the hedge ratio frozen at each formation time
-    (:mod:`statarb.alpha.selection.formation`); no Kalman, so ``kalman_params`` is empty, and the
-    OU fits of each formation window are handed to :func:`fit_ou_params`."""
-    cfg = _cfg(params)
-    pairs = _selected(cointegration_results, pair_universe)
-    if cfg.selection.mode == "formation":
-        spreads, fits = frozen_spreads(
-            panel, _relations(cointegration_results), pairs, cfg.screening.window_bars,
-            _ou(cfg), _interval(cfg),
-        )  # fmt: skip
-        kp = _empty_kparams().with_columns(pl.lit(None, dtype=UTC_US).alias("created_at"))
-        return spreads, kp, fits
-    sched = schedule["test_ts"]
-    spreads, kparams = [_empty_spreads()], [_empty_kparams()]
-    for pair_id, a, b in tqdm(pairs, desc="alpha: Kalman", unit="pair"):
-        s, k = kalman_spreads_for_pair(
-            pair_id, _pair_panel(panel, a, b), sched, cfg.kalman, _interval(cfg),
-            cfg.kalman.emit_state,
-        )  # fmt: skip
-        spreads.append(s)
-        kparams.append(k)
-    kp = pl.concat(kparams).with_columns(pl.lit(_now(), dtype=UTC_US).alias("created_at"))
-    return pl.concat(spreads), kp, pl.DataFrame(schema=_WINDOW_FITS)
-
-
 def _relations(cointegration_results: pl.DataFrame) -> pl.DataFrame:
     """``pair_id, test_ts, beta`` from the stored ``cointegrating_vector = [1, -beta]``."""
     c = _collect(cointegration_results).filter(pl.col("cointegrating_vector").is_not_null())
@@ -197,52 +136,49 @@ def _relations(cointegration_results: pl.DataFrame) -> pl.DataFrame:
     return c.select("pair_id", "test_ts").with_columns(beta=-vec.list.get(1))
 
 
-def fit_ou_params(
-    spread_series: pl.DataFrame | pl.LazyFrame,
-    formation_fits: pl.DataFrame,
+def spreads_and_ou(
+    panel: pl.DataFrame,
     pair_universe: pl.DataFrame,
+    cointegration_results: pl.DataFrame,
     schedule: pl.DataFrame,
     params: dict[str, Any],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """OU fits with bands -> (``ou_params``, ``ou_output``).
+    compute: dict[str, Any] | None = None,
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """Spreads, Kalman windows and OU fits of the selected pairs, yielded chunk by chunk ->
+    (``spread_series``, ``kalman_params``, ``ou_params``, ``ou_output``); Kedro saves each chunk
+    as it is produced, so memory holds one chunk (``compute.chunk_pair_bars`` pair-bars).
 
-    Walk-forward mode: each pair's spread over the trailing ``alpha.ou.window_bars`` bars known at
-    every schedule time. Windows with fewer than ``min_obs`` transitions are skipped; non
-    mean-reverting windows are kept with NaN parameters (so an as-of join never falls back to a
-    stale fit). Formation mode: the fits of the formation windows (``formation_fits``)."""
+    Walk-forward mode: the Kalman hedge ratio over each pair's history, OU fits of its spread over
+    the trailing ``alpha.ou.window_bars`` bars known at every schedule time (windows with fewer than
+    ``min_obs`` transitions skipped; non mean-reverting ones kept with NaN parameters, so an as-of
+    join never falls back to a stale fit). Formation mode: the hedge ratio frozen at each formation
+    time (:mod:`statarb.alpha.selection.formation`), no Kalman (``kalman_params`` empty), OU fits
+    of each formation window. Chunks run here or on a Dask cluster (``compute.engine``)."""
     cfg = _cfg(params)
-    if cfg.selection.mode == "formation":
-        return _ou_outputs([_collect(formation_fits)], cfg)
-    ou = cfg.ou
-    sched = schedule["test_ts"]
-    spreads = _collect(spread_series).select("pair_id", "datetime", "spread")
-    by_pair = spreads.partition_by("pair_id", as_dict=True, maintain_order=True)
-    rows = []
-    for pair_id in tqdm(
-        _collect(pair_universe)["pair_id"].to_list(), desc="alpha: OU", unit="pair"
-    ):
-        sp = by_pair.get((pair_id,))
-        if sp is None or sp.height == 0:
-            continue
-        fits = fit_ou_at_schedule(
-            sp.sort("datetime"), sched, window=ou.window_bars, bar_interval=_interval(cfg),
-            min_obs=ou.min_obs, dt=ou.dt, estimator=ou.estimator, blocks=ou.jackknife_blocks,
-        )  # fmt: skip
-        fits = fits.filter(pl.col("n_obs") >= ou.min_obs).drop("n_obs")
-        rows.append(fits.with_columns(pl.lit(pair_id).alias("pair_id")))
-    return _ou_outputs(rows, cfg)
+    comp = _compute(compute)
+    pairs = _selected(cointegration_results, pair_universe)
+    created = _now()
+    times = panel["datetime"]
+    per_chunk = max(1, (comp.chunk_pair_bars if comp else 2_000_000) // max(1, panel.height))
+    rel = _relations(cointegration_results) if cfg.selection.mode == "formation" else None
 
+    def tasks() -> Iterator[tuple]:  # built lazily: one chunk's columns at a time
+        for lo in range(0, len(pairs), per_chunk):
+            chunk = pairs[lo : lo + per_chunk]
+            syms = sorted({s for _, a, b in chunk for s in (a, b)})
+            local = {s: i for i, s in enumerate(syms)}
+            cols = panel.select(pl.col(s).cast(pl.Float64).fill_null(np.nan) for s in syms)
+            cols = cols.to_numpy()
+            cols = np.where(np.isfinite(cols) & (cols > 0), cols, np.nan)
+            ids = [p for p, _, _ in chunk]
+            crel = None if rel is None else rel.filter(pl.col("pair_id").is_in(ids))
+            yield (cols, times, [(p, local[a], local[b]) for p, a, b in chunk],
+                   schedule["test_ts"], cfg, crel, created)  # fmt: skip
 
-def _ou_outputs(rows: list[pl.DataFrame], cfg: AlphaConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    if rows:
-        fitted = pl.concat(rows)
-    else:
-        fitted = pl.DataFrame(
-            schema={"window_start": UTC_US, "window_end": UTC_US, "theta": pl.Float64,
-                    "mu": pl.Float64, "sigma": pl.Float64, "pair_id": pl.String}
-        )  # fmt: skip
-    fitted = with_bands(fitted, cfg.bands.k_entry, cfg.bands.k_exit)
-    fitted = fitted.with_columns(pl.lit(_now(), dtype=UTC_US).alias("created_at"))
-    ou_params = fitted.select(OU_PARAMS_COLUMNS).sort("pair_id", "window_end")
-    ou_output = fitted.select(OU_OUTPUT_COLUMNS).sort("pair_id", "window_end")
-    return ou_params, ou_output
+    if not pairs:  # nothing selected: one empty chunk, so every output is written (empty)
+        yield series_chunk(np.empty((panel.height, 0)), times, [], schedule["test_ts"], cfg, rel,
+                           created)  # fmt: skip
+        return
+    n_chunks = -(-len(pairs) // per_chunk)
+    with mapper_for(comp) as mapper:
+        yield from mapper.imap(series_chunk, tasks(), n_chunks, desc="alpha: spreads and OU")

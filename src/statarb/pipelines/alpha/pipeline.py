@@ -41,28 +41,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="alpha_screening",
             ),
             node(
-                nodes.compute_spreads,
+                nodes.spreads_and_ou,
                 [
                     "alpha_price_panel",
                     "pair_universe",
                     "cointegration_results",
                     "alpha_schedule",
                     "params:alpha",
+                    "params:compute",
                 ],
-                ["spread_series", "kalman_params", "alpha_formation_fits"],
-                name="alpha_kalman_spreads",
-            ),
-            node(
-                nodes.fit_ou_params,
-                [
-                    "spread_series",
-                    "alpha_formation_fits",
-                    "pair_universe",
-                    "alpha_schedule",
-                    "params:alpha",
-                ],
-                ["ou_params", "ou_output"],
-                name="alpha_ou_fit",
+                ["spread_series", "kalman_params", "ou_params", "ou_output"],
+                name="alpha_spreads_ou",
             ),
         ]
     )
