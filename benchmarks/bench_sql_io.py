@@ -4,12 +4,15 @@ Run on demand: ``.venv/bin/python benchmarks/bench_sql_io.py [--n 100000] [--pg 
 On a temporary SQLite file and a throw-away PostgreSQL database (created and dropped), it times
 for ``backtest_equity``:
 
-- ``pandas.to_sql`` (reference insert: no validation, executemany in chunks of 10k) vs
-  ``write_frame(mode="insert")`` (full validation; PostgreSQL bulk path = COPY + INSERT ... SELECT);
+- ``pandas.to_sql`` (reference insert: no validation, executemany in chunks of 10k) and the raw
+  driver floor (PostgreSQL: ``COPY ... FROM STDIN`` straight into the table; SQLite: one
+  ``executemany`` of plain tuples in one transaction) vs ``write_frame(mode="insert")`` (full
+  validation, one transaction; PostgreSQL bulk path = COPY + INSERT ... SELECT);
 - ``write_frame`` upsert of the same 100k keys (every row updated);
 - ``pd.read_sql`` (reference read, naive timestamps) vs ``read_table`` (typed Polars, UTC).
 
-Prints wall times and ratios (ours / reference) measured in this run, best of ``--repeat``.
+Prints wall times, rows/s and ratios (ours / reference) measured in this run, best of
+``--repeat``.
 """
 
 from __future__ import annotations
@@ -70,7 +73,29 @@ def bench(url: str, n: int, repeat: int) -> None:
     def ref_insert() -> None:
         pdf.to_sql("backtest_equity", eng, if_exists="append", index=False, chunksize=10_000)
 
+    csv = df.with_columns(pl.col("ts").dt.replace_time_zone(None)).write_csv(include_header=False)
+    rows = list(
+        zip(*(pdf[c].astype(str) if c == "ts" else pdf[c] for c in pdf.columns), strict=True)
+    )
+
+    def raw_insert() -> None:
+        cols = ", ".join(pdf.columns)
+        raw = eng.raw_connection()
+        try:
+            cur = raw.cursor()
+            if eng.dialect.name == "postgresql":  # one CSV block, no per-row Python work
+                with cur.copy(f"COPY backtest_equity ({cols}) FROM STDIN (FORMAT csv)") as cp:
+                    cp.write(csv)
+            else:  # the driver runs in autocommit under SQLAlchemy: open the transaction here
+                marks = ", ".join("?" * len(pdf.columns))
+                cur.execute("BEGIN")
+                cur.executemany(f"INSERT INTO backtest_equity ({cols}) VALUES ({marks})", rows)
+            raw.commit()
+        finally:
+            raw.close()
+
     t_ref = best_of(ref_insert, repeat, lambda: _reset(eng))
+    t_raw = best_of(raw_insert, repeat, lambda: _reset(eng))
     t_ins = best_of(
         lambda: write_frame(eng, "backtest_equity", df, mode="insert"), repeat, lambda: _reset(eng)
     )
@@ -80,9 +105,12 @@ def bench(url: str, n: int, repeat: int) -> None:
     t_read = best_of(lambda: read_table(eng, "backtest_equity"), repeat)
     assert read_table(eng, "backtest_equity").height == n
     name = eng.dialect.name
+    raw = "raw COPY" if name == "postgresql" else "raw executemany"
     print(
-        f"{name:10s} n={n}: insert  pandas.to_sql {t_ref:6.2f}s | write_frame {t_ins:6.2f}s "
-        f"ratio {t_ins / t_ref:4.2f}"
+        f"{name:10s} n={n}: insert  pandas.to_sql {t_ref:6.2f}s ({n / t_ref:9,.0f} rows/s) | "
+        f"{raw} {t_raw:6.2f}s ({n / t_raw:9,.0f} rows/s) | write_frame {t_ins:6.2f}s "
+        f"({n / t_ins:9,.0f} rows/s) ratio {t_ins / t_ref:4.2f} vs to_sql, "
+        f"{t_ins / t_raw:4.2f} vs {raw}"
     )
     print(
         f"{name:10s} n={n}: upsert  (all keys exist)          write_frame {t_ups:6.2f}s "
