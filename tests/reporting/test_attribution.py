@@ -84,3 +84,27 @@ def test_outliers_and_information_time(synthetic_run):
     c2 = at.universe_closes_on_grid(bars, eq["ts"], timedelta(minutes=1), grid_is_bar_open=False)
     assert c2["AAA"][0] is None
     assert c2["AAA"][6] == aaa[5]
+
+
+def test_closes_on_grid_equal_a_per_symbol_asof_reference():
+    """The one-pivot sampling equals a per-symbol as-of join on ragged, gappy bars."""
+    rng = np.random.default_rng(3)
+    t0 = pl.datetime(2024, 3, 4, 14, 30, time_zone="UTC")
+    bars = pl.concat(
+        pl.DataFrame(
+            {
+                "symbol": s,
+                "minute": np.sort(rng.choice(400, n, replace=False)),
+                "close": rng.normal(100, 1, n),
+            }
+        )  # fmt: skip
+        for s, n in (("AAA", 300), ("BBB", 40), ("CCC", 1))
+    ).select("symbol", (t0 + pl.duration(minutes="minute")).alias("datetime"), "close")
+    grid = pl.select(pl.datetime_range(t0, t0 + pl.duration(minutes=420), "7m")).to_series()
+    got = at.universe_closes_on_grid(bars, grid, timedelta(minutes=1), grid_is_bar_open=False)
+    for s in ("AAA", "BBB", "CCC"):
+        b = bars.filter(pl.col("symbol") == s).select(
+            known=pl.col("datetime") + timedelta(minutes=1), ref=pl.col("close")
+        )
+        want = pl.DataFrame({"ts": grid}).join_asof(b, left_on="ts", right_on="known")
+        assert got[s].equals(want["ref"], check_names=False), s

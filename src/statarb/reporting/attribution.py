@@ -51,15 +51,18 @@ def universe_closes_on_grid(
         .collect()
     )
     g = pl.DataFrame({"ts": grid}).sort("ts")
-    out = g
-    for sym in sorted(bars["symbol"].unique().to_list()):
-        b = (
-            bars.filter(pl.col("symbol") == sym)
-            .sort("known")
-            .select("known", pl.col("close").alias(sym))
-        )
-        out = out.join_asof(b, left_on="ts", right_on="known", strategy="backward").drop("known")
-    return out
+    if bars.height == 0:
+        return g
+    # one wide frame (a column per symbol, forward-filled over the union of known times) and one
+    # as-of join: the latest bar of each symbol known by T, without a pass per symbol
+    wide = (
+        bars.pivot(
+            on="symbol", index="known", values="close", aggregate_function="last", sort_columns=True
+        )  # fmt: skip
+        .sort("known")
+        .fill_null(strategy="forward")
+    )
+    return g.join_asof(wide, left_on="ts", right_on="known", strategy="backward").drop("known")
 
 
 def principal_components(

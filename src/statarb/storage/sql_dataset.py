@@ -7,6 +7,7 @@ Catalog entry (``conf/base/catalog.yml``)::
       table: pair_universe
       credentials: db          # {con: <SQLAlchemy URL>} from conf/*/credentials.yml
       load_args: {where: "symbol_a = :s", params: {s: AAPL}, columns: [pair_id, symbol_a]}
+      # or load_args: {lazy: true} -> a pl.LazyFrame; equality filters run in SQL (sql_scan)
       save_args:
         mode: upsert                   # or insert
         keep_if_unchanged: [created_at]  # optional: stored stamp kept for an unchanged row
@@ -43,8 +44,9 @@ from statarb.storage.database import (
 )
 from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
+from statarb.storage.sql_scan import scan_table
 
-_LOAD_KEYS = {"where", "params", "columns"}
+_LOAD_KEYS = {"where", "params", "columns", "lazy"}
 _SAVE_KEYS = {"mode", "keep_if_unchanged", "write_batch"}
 
 
@@ -80,6 +82,11 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
                 f"SQLTableDataset({table}): save_args.mode must be 'upsert' or 'insert', "
                 f"got {self._save_args['mode']!r}"
             )
+        if self._load_args.get("lazy") and set(self._load_args) - {"lazy"}:
+            raise DatasetError(
+                f"SQLTableDataset({table}): load_args.lazy cannot be combined with "
+                f"{sorted(set(self._load_args) - {'lazy'})}: filter the LazyFrame instead"
+            )
         self.metadata = metadata
 
     def _engine(self) -> sa.Engine:
@@ -89,8 +96,12 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
         ensure_schema(self._url)
         return get_engine(self._url)
 
-    def load(self) -> pl.DataFrame:
-        """Read the table (optionally filtered by ``load_args``) as a Polars DataFrame."""
+    def load(self) -> pl.DataFrame | pl.LazyFrame:
+        """Read the table (optionally filtered by ``load_args``) as a Polars DataFrame; with
+        ``lazy: true`` a LazyFrame whose ``col == "value"`` filters run in the database
+        (:func:`statarb.storage.sql_scan.scan_table`), so one run's rows are read, not all."""
+        if self._load_args.get("lazy"):
+            return scan_table(self._engine, self._table)
         return read_table(self._engine(), self._table, **self._load_args)
 
     def save(self, data: pl.DataFrame) -> None:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
+from tests.config_helpers import base_params, with_overrides
 from tests.reporting.synthetic import make_synthetic_run
 
 from statarb.pipelines.reporting import create_pipeline
@@ -59,7 +60,9 @@ def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
             "backtest_run_id": MemoryDataset(run_id),
             "bars_adjusted": MemoryDataset(run["bars_adjusted"].lazy(), copy_mode="assign"),
             "spread_series": MemoryDataset(spreads.lazy(), copy_mode="assign"),
-            "params:reporting": MemoryDataset({"output_dir": str(run["out"])}),
+            "params:reporting": MemoryDataset(
+                with_overrides(base_params("reporting"), {"output_dir": str(run["out"])})
+            ),
         }
     )
 

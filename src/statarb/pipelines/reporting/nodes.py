@@ -1,4 +1,11 @@
-"""Nodes of the ``reporting`` pipeline: metrics of the new run, its tearsheet and the run index."""
+"""Nodes of the ``reporting`` pipeline: metrics of the new run, its tearsheet and the run index.
+
+Bounded memory: ``backtest_signals`` / ``_fills`` / ``_equity`` arrive as LazyFrames
+(``load_args: {lazy: true}``, :mod:`statarb.storage.sql_scan`) and only the reported run's rows
+are read (the ``run_id`` filter runs in SQL); spreads and OU fits are read for the pairs the
+tearsheet plots (the top ``tearsheet.max_pair_plots`` by realised PnL), not for every traded
+pair; the run index reads one run's equity at a time and keeps at most ``max_points`` points of
+each. Eager DataFrames (tests, notebooks) are accepted too."""
 
 from __future__ import annotations
 
@@ -28,21 +35,25 @@ def _one_run(run_id: str, runs: pl.DataFrame) -> dict[str, Any]:
     return sel.row(0, named=True)
 
 
-def _of(frame: pl.DataFrame, run_id: str) -> pl.DataFrame:
-    return frame.filter(pl.col("run_id") == run_id)
+Frame = pl.DataFrame | pl.LazyFrame
 
 
-def _lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+def _lazy(frame: Frame) -> pl.LazyFrame:
     return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
+def _of(frame: Frame, run_id: str) -> pl.DataFrame:
+    """The rows of ``run_id`` (read from the database only, for a lazy SQL table)."""
+    return _lazy(frame).filter(pl.col("run_id") == run_id).collect()
 
 
 def compute_backtest_metrics(
     backtest_run_id: str,
     backtest_runs: pl.DataFrame,
-    backtest_signals: pl.DataFrame,
-    backtest_fills: pl.DataFrame,
-    backtest_equity: pl.DataFrame,
-    bars_adjusted: pl.LazyFrame | pl.DataFrame,
+    backtest_signals: Frame,
+    backtest_fills: Frame,
+    backtest_equity: Frame,
+    bars_adjusted: Frame,
     params: dict[str, Any],
 ) -> pl.DataFrame:
     """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run)."""
@@ -75,26 +86,35 @@ def compute_backtest_metrics(
     return metrics_frame([row])
 
 
-def _pair_frames(
-    lf: pl.LazyFrame | pl.DataFrame | None, pairs: list[str], time_col: str, run: dict[str, Any]
-) -> dict[str, pl.DataFrame]:
+def _pair_frames(lf: Frame | None, pairs: list[str], time_col: str) -> dict[str, pl.DataFrame]:
+    """``{pair_id: rows sorted by time_col}`` for ``pairs``, from one filtered scan."""
     if lf is None or not pairs:
         return {}
-    q = _lazy(lf).filter(pl.col("pair_id").is_in(pairs))
-    if time_col == "datetime":
-        q = q.filter(pl.col("datetime") >= run["start_ts"], pl.col("datetime") <= run["end_ts"])
-    df = q.collect()
-    return {p: df.filter(pl.col("pair_id") == p).sort(time_col) for p in pairs}
+    df = _lazy(lf).filter(pl.col("pair_id").is_in(pairs)).sort("pair_id", time_col).collect()
+    parts = df.partition_by("pair_id", as_dict=True)
+    return {p: parts.get((p,), df.clear()) for p in pairs}
+
+
+def _curves(runs: pl.DataFrame, equity: Frame, max_points: int) -> dict[str, pl.DataFrame]:
+    """Each run's equity curve (``ts, equity``), read one run at a time and cut to at most
+    ``max_points`` rows (:func:`statarb.reporting.figures.plot_frame`)."""
+    from statarb.reporting.figures import plot_frame
+
+    out = {}
+    for rid in runs["run_id"].to_list():
+        e = _lazy(equity).filter(pl.col("run_id") == rid).select("ts", "equity").collect()
+        out[rid] = plot_frame(e.sort("ts"), "ts", max_points=max_points)
+    return out
 
 
 def build_reports(
     backtest_run_id: str,
     backtest_metrics: pl.DataFrame,
     backtest_runs: pl.DataFrame,
-    backtest_signals: pl.DataFrame,
-    backtest_fills: pl.DataFrame,
-    backtest_equity: pl.DataFrame,
-    spread_series: pl.LazyFrame | pl.DataFrame | None,
+    backtest_signals: Frame,
+    backtest_fills: Frame,
+    backtest_equity: Frame,
+    spread_series: Frame | None,
     ou_params: pl.DataFrame | None,
     params: dict[str, Any],
 ) -> str:
@@ -116,6 +136,12 @@ def build_reports(
         set((signals["symbol_a"] + "_" + signals["symbol_b"]).drop_nulls().to_list())
         | ({run["pair_id"]} if run.get("pair_id") else set())
     )
+    sheet = dict(params.get("tearsheet") or {})
+    n_plots = int(sheet["max_pair_plots"])
+    plotted = tearsheet.rank_pairs(pairs, full.get("per_pair"))
+    plotted = plotted if n_plots < 0 else plotted[:n_plots]
+    window = (pl.col("datetime") >= run["start_ts"]) & (pl.col("datetime") <= run["end_ts"])
+    spreads = None if spread_series is None else _lazy(spread_series).filter(window)
     ou = ou_params.filter(pl.col("window_end") <= run["end_ts"]) if ou_params is not None else None
     page = tearsheet.render_tearsheet(
         out,
@@ -125,15 +151,12 @@ def build_reports(
         equity,
         signals,
         trips,
-        spreads=_pair_frames(spread_series, pairs, "datetime", run),
-        ou=_pair_frames(ou, pairs, "window_end", run),
+        spreads=_pair_frames(spreads, plotted, "datetime"),
+        ou=_pair_frames(ou, plotted, "window_end"),
         thresholds_in=params.get("thresholds_in", "spread"),
-        **(params.get("tearsheet") or {}),
+        **sheet,
     )
-    curves = {
-        r: g.drop("run_id")
-        for (r,), g in backtest_equity.partition_by("run_id", as_dict=True).items()
-    }
+    curves = _curves(backtest_runs, backtest_equity, int(params["index_max_points"]))
     index = tearsheet.render_index(out, backtest_runs, backtest_metrics, curves)
     log.info("Run index: %s", index)
     msg = f"Report: {page}"
