@@ -52,6 +52,7 @@ READ_ORDER: dict[str, tuple[str, ...]] = {
     "backtest_fills": ("run_id", "fill_ts", "id"),
 }
 _COPY_MIN = 2000  # rows from which PostgreSQL writes go through COPY
+_EXEC_ROWS = 50_000  # rows per executemany / per COPY block
 
 
 def _lookup(table: str) -> sa.Table:
@@ -162,8 +163,12 @@ def _has_serial_id(table: sa.Table) -> bool:
     return "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement is True
 
 
-def _rows(df: pl.DataFrame) -> list[dict[str, Any]]:
-    return df.to_dicts()
+def _execute_many(conn: sa.Connection, stmt: Any, df: pl.DataFrame) -> None:
+    """``stmt`` executed over the rows of ``df`` in slices of :data:`_EXEC_ROWS` (one
+    executemany each, all in the caller's transaction), so a write of millions of rows never
+    holds them all as Python dicts."""
+    for part in df.iter_slices(_EXEC_ROWS):
+        conn.execute(stmt, part.to_dicts())
 
 
 def _defaulted(table: sa.Table, df: pl.DataFrame) -> list[str]:
@@ -192,12 +197,15 @@ def _pg_stage(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> sa.Sele
         f'CREATE TEMP TABLE "{tmp}" ON COMMIT DROP AS '
         f'SELECT {cols} FROM "{table.name}" WITH NO DATA'
     )
-    # Polars writes floats in shortest round-trip form, timestamps as ISO-8601 with microseconds
-    payload = df.write_csv(include_header=False, null_value=r"\N", quote_style="non_numeric")
+    # Polars writes floats in shortest round-trip form, timestamps as ISO-8601 with microseconds;
+    # one CSV block per slice, so the payload never holds the whole frame as text
     raw = conn.connection.dbapi_connection
     sql = f"COPY \"{tmp}\" ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')"
     with raw.cursor() as cur, cur.copy(sql) as copy:
-        copy.write(payload.encode())
+        for part in df.iter_slices(_EXEC_ROWS):
+            payload = part.write_csv(include_header=False, null_value=r"\N",
+                                     quote_style="non_numeric")  # fmt: skip
+            copy.write(payload.encode())
     return sa.select(*(sa.column(c) for c in df.columns)).select_from(sa.table(tmp))
 
 
@@ -229,9 +237,9 @@ def _write_insert(
     if staged:
         conn.execute(ins)
     elif defaulted:
-        conn.execute(ins, _rows(df.rename({c: f"p_{c}" for c in df.columns})))
+        _execute_many(conn, ins, df.rename({c: f"p_{c}" for c in df.columns}))
     else:
-        conn.execute(ins, _rows(df))
+        _execute_many(conn, ins, df)
 
 
 def _insert(conn: sa.Connection, table: sa.Table, df: pl.DataFrame) -> None:
@@ -323,7 +331,7 @@ def _upsert_by_match(
         values = {c: bind(c) for c in compare} | _kept(table, compare, keep, bind)
         stmt = sa.update(table).where(table.c.id == sa.bindparam("p___id")).values(values)
         rows = matched.select(["__id", *update_cols])
-        conn.execute(stmt, _rows(rows.rename({c: f"p_{c}" for c in rows.columns})))
+        _execute_many(conn, stmt, rows.rename({c: f"p_{c}" for c in rows.columns}))
     _insert_split_ids(conn, table, new)
 
 

@@ -18,7 +18,6 @@ Stages, in order (docs/cointegration.md "Selection funnel"):
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import numpy as np
@@ -50,14 +49,14 @@ def _by_time(stats: pl.DataFrame) -> list[np.ndarray]:
 
 def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     """Apply funnel stages 2-5 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
-    the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring."""
+    the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring.
+
+    Vectorised (NumPy / Polars expressions): only the candidates of stage 4 (a small share of the
+    rows) go through Python, so a universe with millions of pair-tests stays in columnar memory."""
     df = stats.sort("test_ts", "pair_id")
     n = df.height
     p = df["pvalue"].to_numpy().astype(np.float64)
     stat = df["statistic"].to_numpy().astype(np.float64)
-    pid = df["pair_id"].to_list()
-    legs = [split_pair_id(x) for x in pid]
-    sa, sb = [a for a, _ in legs], [b for _, b in legs]
     q = np.full(n, np.nan)
     groups = _by_time(df)
     for idx in groups:
@@ -73,84 +72,112 @@ def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     p_hl, p_hu, p_cr = passes(quality, sel.half_life, sel.hurst, sel.crossings)
     p_hl, p_hu, p_cr = p_hl & has, p_hu & has, p_cr & has
     candidate = p_test & p_hl & p_hu & p_cr
-    p_match = np.zeros(n, dtype=bool)
-    for idx in groups:
-        keep = match_legs(
-            [sa[i] for i in idx], [sb[i] for i in idx], candidate[idx], p[idx], stat[idx],
-            [pid[i] for i in idx], sel.matching.max_pairs_per_symbol,
-        )  # fmt: skip
-        p_match[idx] = keep
+    p_match = _matching(df, candidate, p, stat, groups, sel.matching.max_pairs_per_symbol)
     passed = candidate & p_match
     # persistence runs along each pair's own timeline
-    order = np.lexsort((df["test_ts"].to_numpy(), np.asarray(pid)))
-    pid_sorted = np.asarray(pid)[order]
-    starts = np.concatenate([[0], np.flatnonzero(pid_sorted[1:] != pid_sorted[:-1]) + 1, [n]])
+    codes = df["pair_id"].cast(pl.Categorical).to_physical().to_numpy()
+    order = np.lexsort((df["test_ts"].to_numpy(), codes))
+    c_sorted = codes[order]
+    starts = np.concatenate([[0], np.flatnonzero(c_sorted[1:] != c_sorted[:-1]) + 1, [n]])
     streak_s, on_s = hysteresis(
         passed[order], starts, sel.persistence.enter_after, sel.persistence.exit_after
     )
     streak = np.empty(n, dtype=np.int64)
     tradable = np.empty(n, dtype=bool)
     streak[order], tradable[order] = streak_s, on_s
-    reason = _reasons(df, q, sel, p_test, p_hl, p_hu, p_cr, p_match, passed, streak, tradable)
+    masks = {"p_test": p_test, "p_hl": p_hl, "p_hu": p_hu, "p_cr": p_cr, "p_match": p_match,
+             "has": has, "candidate": candidate, "passed": passed}  # fmt: skip
+    m = pl.DataFrame({k: pl.Series(v, dtype=pl.Boolean) for k, v in masks.items()})
+    c = pl.col
 
-    def flag(mask: np.ndarray, where: np.ndarray = has) -> pl.Series:
+    def flag(mask: str, where: str = "has") -> pl.Expr:
         """Pass/fail where the stage was evaluated, null elsewhere."""
-        return pl.Series([bool(m) if w else None for m, w in zip(mask, where, strict=True)],
-                         dtype=pl.Boolean)  # fmt: skip
+        return pl.when(c(where)).then(c(mask))
 
-    return df.with_columns(
+    out = pl.concat([df, m], how="horizontal").with_columns(
         qvalue=pl.Series(q).fill_nan(None),
-        pass_test=flag(p_test),
-        pass_half_life=flag(p_hl),
-        pass_hurst=flag(p_hu),
-        pass_crossings=flag(p_cr),
-        pass_matching=flag(p_match, candidate),
         streak=pl.Series(streak),
         tradable=pl.Series(tradable),
-        reason=pl.Series(reason, dtype=pl.String),
+    )
+    return out.with_columns(
+        pass_test=flag("p_test"),
+        pass_half_life=flag("p_hl"),
+        pass_hurst=flag("p_hu"),
+        pass_crossings=flag("p_cr"),
+        pass_matching=flag("p_match", "candidate"),
+        reason=_reason_expr(sel),
+    ).drop(list(masks))
+
+
+def _matching(df, candidate, p, stat, groups, max_per_symbol: int) -> np.ndarray:
+    """Stage 4 at each test time, over that time's candidates only."""
+    keep = np.zeros(df.height, dtype=bool)
+    pid = df["pair_id"]
+    for idx in groups:
+        cand = idx[candidate[idx]]
+        if cand.size == 0:
+            continue
+        ids = pid.gather(cand).to_list()
+        legs = [split_pair_id(x) for x in ids]
+        ones = np.ones(cand.size, dtype=bool)
+        keep[cand] = match_legs([a for a, _ in legs], [b for _, b in legs], ones, p[cand],
+                                stat[cand], ids, max_per_symbol)  # fmt: skip
+    return keep
+
+
+def _g(col: str, digits: int) -> pl.Expr:
+    """``col`` to ``digits`` significant digits as text, like ``format(x, ".{digits}g")`` up to
+    the exponent's spelling (``undefined`` when null)."""
+    text = pl.col(col).cast(pl.Float64).round_sig_figs(digits).cast(pl.String)
+    text = text.str.replace(r"\.0$", "")
+    return pl.when(pl.col(col).is_nan()).then(pl.lit("nan")).otherwise(text).fill_null("undefined")
+
+
+def _f(col: str, decimals: int) -> pl.Expr:
+    """``col`` with ``decimals`` decimals as text, like ``format(x, ".{decimals}f")`` for finite
+    values (``undefined`` when null)."""
+    parts = pl.col(col).cast(pl.Float64).round(decimals).cast(pl.String).str.split_exact(".", 1)
+    frac = parts.struct.field("field_1").fill_null("").str.pad_end(decimals, "0")
+    text = pl.format("{}.{}", parts.struct.field("field_0"), frac)
+    return pl.when(pl.col(col).is_nan()).then(pl.lit("nan")).otherwise(text).fill_null("undefined")
+
+
+def _bound(value: float | None) -> str:
+    return "none" if value is None else format(value, "g")
+
+
+def _reason_expr(sel) -> pl.Expr:
+    """First failing stage per row, or why a pair is tradable without passing (held)."""
+    c = pl.col
+    mt, hb, cb = sel.multiple_testing, sel.half_life, sel.crossings.min
+    first = (
+        pl.when(c("reason").is_not_null()).then(c("reason"))
+        .when(~c("p_test")).then(pl.format(f"multiple_testing: {mt.method} q={{}} >= {_bound(mt.level)}",
+                                           _g("qvalue", 4)))
+        .when(~c("p_hl")).then(pl.format(f"half_life: {{}} bars outside [{hb.min_bars}, "
+                                         f"{hb.max_bars}]", _g("half_life", 4)))
+        .when(~c("p_hu")).then(pl.format(f"hurst: {{}} >= {_bound(sel.hurst.max)}", _f("hurst", 3)))
+        .when(~c("p_cr")).then(pl.format(f"crossings: {{}} < {cb}",
+                                         c("crossings").cast(pl.String).fill_null("undefined")))
+        .when(~c("p_match")).then(pl.lit("matching: a leg is in a pair with stronger evidence"))
+        .when(~c("tradable")).then(pl.format(f"persistence: {{}} consecutive passes < "
+                                             f"{sel.persistence.enter_after}", c("streak")))
+        .otherwise(pl.lit(None, pl.String))
+    )  # fmt: skip
+    return (
+        pl.when(c("tradable") & ~c("passed"))
+        .then(pl.format("held ({})", first.fill_null("")))
+        .otherwise(first)
     )
 
 
-def _fmt(value: float | int | None, spec: str) -> str:
-    return "undefined" if value is None else format(value, spec)
-
-
-def _reasons(df, q, sel, p_test, p_hl, p_hu, p_cr, p_match, passed, streak, tradable) -> list:
-    """First failing stage per row, or why a pair is tradable without passing (held)."""
-    pre = df["reason"].to_list()
-    hl, hu, cr = df["half_life"].to_list(), df["hurst"].to_list(), df["crossings"].to_list()
-    mt, hb, cb = sel.multiple_testing, sel.half_life, sel.crossings.min
-    out = []
-    for i in range(df.height):
-        if pre[i] is not None:
-            r = pre[i]
-        elif not p_test[i]:
-            r = f"multiple_testing: {mt.method} q={q[i]:.4g} >= {mt.level:g}"
-        elif not p_hl[i]:
-            r = f"half_life: {_fmt(hl[i], '.4g')} bars outside [{hb.min_bars}, {hb.max_bars}]"
-        elif not p_hu[i]:
-            r = f"hurst: {_fmt(hu[i], '.3f')} >= {sel.hurst.max:g}"
-        elif not p_cr[i]:
-            r = f"crossings: {_fmt(cr[i], 'd')} < {cb}"
-        elif not p_match[i]:
-            r = "matching: a leg is in a pair with stronger evidence"
-        elif not tradable[i]:
-            r = f"persistence: {streak[i]} consecutive passes < {sel.persistence.enter_after}"
-        else:
-            r = None
-        if tradable[i] and not passed[i]:
-            r = f"held ({r})"
-        out.append(r)
-    return out
-
-
 def cointegration_rows(decided: pl.DataFrame, created_at: datetime) -> pl.DataFrame:
-    """``cointegration_results`` rows (spec §4.2): raw statistics, ``[1, -beta]``, and
-    ``is_cointegrated`` = the funnel's final decision."""
-    vec = [None if not np.isfinite(b) else json.dumps([1.0, -float(b)])
-           for b in decided["beta"].fill_null(np.nan).to_list()]  # fmt: skip
+    """``cointegration_results`` rows (spec §4.2): raw statistics, ``[1, -beta]`` (JSON text),
+    and ``is_cointegrated`` = the funnel's final decision."""
+    beta = pl.col("beta").cast(pl.Float64)
+    vec = pl.when(beta.is_finite()).then(pl.format("[1.0, {}]", (-beta).cast(pl.String)))
     return decided.with_columns(
-        cointegrating_vector=pl.Series(vec, dtype=pl.String),
+        cointegrating_vector=vec,
         is_cointegrated=pl.col("tradable"),
         created_at=pl.lit(created_at, dtype=UTC_US),
     ).select(COINT_COLUMNS)
