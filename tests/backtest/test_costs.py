@@ -34,3 +34,14 @@ def test_leg_cost_by_hand():
     p2, c2, s2 = leg_cost(-1, 10.0, 20.0, float("nan"), c.record())
     assert s2 == pytest.approx(9.0) and p2 == pytest.approx(20.0 * (1 - 9e-4))
     assert c2 == pytest.approx(1.0 + 0.3e-4 * 10 * p2)
+
+
+def test_cost_file_typo_is_refused_naming_file_section_and_key(tmp_path):
+    from statarb.backtest.costs import BacktestConfigError, CostModel, load_costs
+
+    f = tmp_path / "c.yml"
+    f.write_text("fees: {per_share: 0.005, bsp: 1.0}\n")
+    with pytest.raises(BacktestConfigError, match=r"c\.yml.*\['bsp'\].*'fees'.*did you mean 'bps'"):
+        load_costs(f)
+    m = CostModel(per_share=0.01, fee_bps=0.5, impact_k_bps=3.0, remainder="cancel")
+    assert CostModel.from_mapping(m.to_mapping()) == m

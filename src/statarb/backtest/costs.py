@@ -3,12 +3,13 @@
 :class:`CostModel` holds every cost term; the numba kernels read its numeric fields through the
 record of :meth:`CostModel.record` and price fills with
 :func:`statarb.kernels.costs.leg_cost` (one formula for the fast and the reference loop). Adding a
-cost term = a field here (and its file key in :meth:`CostModel.from_mapping`), its use in
-``leg_cost``, and its tests.
+cost term = a field here and its file key in :data:`FILE_KEYS`, its use in ``leg_cost``, and its
+tests (docs/dev-contract.md "A new cost term on fills").
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections import namedtuple
 from dataclasses import dataclass, fields
@@ -20,6 +21,17 @@ import yaml
 from statarb.backtest.errors import BacktestConfigError
 
 REMAINDER_MODES = ("carry", "cancel")
+# CostModel field -> (section, key) in the cost file
+FILE_KEYS: dict[str, tuple[str, str]] = {
+    "per_share": ("fees", "per_share"),
+    "min_per_order": ("fees", "min_per_order"),
+    "fee_bps": ("fees", "bps"),
+    "fixed_bps": ("slippage", "fixed_bps"),
+    "impact_k_bps": ("impact", "k_bps"),
+    "impact_alpha": ("impact", "alpha"),
+    "max_participation": ("volume_cap", "max_participation"),
+    "remainder": ("volume_cap", "remainder"),
+}
 
 
 @dataclass(frozen=True)
@@ -67,26 +79,32 @@ class CostModel:
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], source: str = "<dict>") -> CostModel:
-        """Build from the nested file layout (``fees``, ``slippage``, ``impact``, ``volume_cap``)."""
-        known = {"fees", "slippage", "impact", "volume_cap"}
-        unknown = set(raw) - known
+        """Build from the nested file layout (:data:`FILE_KEYS`: ``fees``, ``slippage``,
+        ``impact``, ``volume_cap``); an unknown section or key is refused, naming the file."""
+        sections = {sec for sec, _ in FILE_KEYS.values()}
+        unknown = set(raw) - sections
         if unknown:
             raise BacktestConfigError(f"{source}: unknown cost sections {sorted(unknown)}")
-        fees = raw.get("fees") or {}
-        slip = raw.get("slippage") or {}
-        imp = raw.get("impact") or {}
-        cap = raw.get("volume_cap") or {}
+        values: dict[str, Any] = {}
+        for sec in sorted(sections):
+            body = raw.get(sec) or {}
+            if not isinstance(body, dict):
+                raise BacktestConfigError(f"{source}: cost section {sec!r} must be a mapping")
+            known = {key: name for name, (s, key) in FILE_KEYS.items() if s == sec}
+            bad = sorted(set(body) - set(known))
+            if bad:
+                hint = {k: difflib.get_close_matches(k, list(known), n=1) for k in bad}
+                hint_text = "; ".join(
+                    f"{k!r}: did you mean {m[0]!r}?" for k, m in hint.items() if m
+                )
+                raise BacktestConfigError(
+                    f"{source}: unknown key(s) {bad} in cost section {sec!r}; known: "
+                    f"{sorted(known)}" + (f" ({hint_text})" if hint_text else "")
+                )
+            values.update({known[k]: v for k, v in body.items()})
         try:
-            return cls(
-                per_share=float(fees.get("per_share", 0.0)),
-                min_per_order=float(fees.get("min_per_order", 0.0)),
-                fee_bps=float(fees.get("bps", 0.0)),
-                fixed_bps=float(slip.get("fixed_bps", 0.0)),
-                impact_k_bps=float(imp.get("k_bps", 0.0)),
-                impact_alpha=float(imp.get("alpha", 0.5)),
-                max_participation=float(cap.get("max_participation", 0.0)),
-                remainder=str(cap.get("remainder", "carry")),
-            )
+            numeric = {f.name for f in _numeric_fields()}
+            return cls(**{k: float(v) if k in numeric else str(v) for k, v in values.items()})
         except BacktestConfigError as exc:
             raise BacktestConfigError(f"{source}: {exc}") from None
         except (TypeError, ValueError) as exc:
@@ -94,19 +112,10 @@ class CostModel:
 
     def to_mapping(self) -> dict[str, Any]:
         """Inverse of :meth:`from_mapping` (the file layout)."""
-        return {
-            "fees": {
-                "per_share": self.per_share,
-                "min_per_order": self.min_per_order,
-                "bps": self.fee_bps,
-            },
-            "slippage": {"fixed_bps": self.fixed_bps},
-            "impact": {"k_bps": self.impact_k_bps, "alpha": self.impact_alpha},
-            "volume_cap": {
-                "max_participation": self.max_participation,
-                "remainder": self.remainder,
-            },
-        }
+        out: dict[str, dict[str, Any]] = {}
+        for name, (sec, key) in FILE_KEYS.items():
+            out.setdefault(sec, {})[key] = getattr(self, name)
+        return out
 
     def record(self) -> tuple:
         """The numeric fields as a namedtuple ``CostRecord`` (what the numba kernels read)."""
