@@ -87,3 +87,12 @@ def test_shipped_environments_validate(env):
     params = OmegaConfigLoader(str(REPO / "conf"), env=env, **args)["parameters"]
     out = validate_parameters(params)
     assert set(out) == set(SECTIONS) & set(params)
+
+
+def test_backtest_section_refuses_two_cost_sources_and_bad_ranges():
+    raw = base_params("backtest")
+    validate_parameters({"backtest": {**raw, "costs_path": None, "costs": {"fees": {"bps": 1}}}})
+    with pytest.raises(ConfigError, match="costs_path or an inline costs schedule, not both"):
+        validate_parameters({"backtest": {**raw, "costs": {"fees": {"bps": 1}}}})
+    with pytest.raises(ConfigError, match=r"backtest\.latency_bars"):
+        validate_parameters({"backtest": {**raw, "latency_bars": 0}})

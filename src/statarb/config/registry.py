@@ -19,6 +19,7 @@ from statarb.config.strict import ConfigError, StrictModel
 #: section name -> "module:Model"
 SECTIONS: dict[str, str] = {
     "alpha": "statarb.alpha.config:AlphaConfig",
+    "backtest": "statarb.backtest.params:BacktestParams",
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
     "storage": "statarb.storage.params:StorageParams",
