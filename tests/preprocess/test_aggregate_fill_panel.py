@@ -117,3 +117,32 @@ def test_aligned_pair_panel_inner_join_excludes_outliers():
     w = wide_panel(bars.lazy())
     assert w.columns == ["datetime", "AAA", "BBB"]
     assert w.filter(pl.col("datetime") == t[3]).row(0) == (t[3], None, 40.0)
+
+
+def test_wide_panel_equals_the_polars_pivot_on_ragged_bars():
+    rng = np.random.default_rng(5)
+    t0 = dt.datetime(2024, 3, 4, 14, 30, tzinfo=dt.UTC)
+    frames = []
+    for sym, n in (("ZZZ", 200), ("AAA", 50), ("MMM", 120)):
+        minutes = np.sort(rng.choice(300, n, replace=False))
+        frames.append(pl.DataFrame({
+            "symbol": sym, "datetime": [t0 + dt.timedelta(minutes=int(m)) for m in minutes],
+            "close": rng.normal(100, 1, n), "outlier_flag": (rng.random(n) < 0.1).astype(np.int8),
+        }))  # fmt: skip
+    bars = pl.concat(frames).with_columns(pl.col("datetime").dt.cast_time_unit("us"))
+    got = wide_panel(bars.lazy(), symbols=["MMM", "ZZZ", "AAA", "NOPE"])
+    ref = (
+        bars.filter(pl.col("outlier_flag") != 1)
+        .select("datetime", "symbol", "close")
+        .pivot(on="symbol", index="datetime", values="close", sort_columns=True)
+        .sort("datetime")
+    )
+    assert got.equals(ref)
+    assert wide_panel(bars.lazy()).equals(ref)
+
+
+def test_wide_panel_refuses_two_bars_of_one_symbol_at_one_time():
+    t = dt.datetime(2024, 3, 4, 14, 30, tzinfo=dt.UTC)
+    bars = pl.DataFrame({"symbol": ["AAA", "AAA"], "datetime": [t, t], "close": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="several bars of one symbol"):
+        wide_panel(bars.lazy())
