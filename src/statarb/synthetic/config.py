@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -36,6 +37,7 @@ class SyntheticConfig:
     session_open: str = "09:30"
     bars_per_day: int = 390
     file_prefix: str = "SYNTH"
+    bar_format: str = "csv"  # csv | parquet
     # universe
     n_symbols: int = 30
     sectors: tuple[str, ...] = ("Technology", "Financials", "Energy", "Healthcare")
@@ -46,6 +48,7 @@ class SyntheticConfig:
     pairs_constant: int = 4
     pairs_drift: int = 2
     pairs_break: int = 1
+    pairs_reference_symbols: int = 30  # the counts above are for this many names (scaled up)
     half_life_bars: tuple[float, float] = (30.0, 240.0)
     beta_range: tuple[float, float] = (0.6, 1.6)
     spread_sd_frac: tuple[float, float] = (0.002, 0.005)  # stationary sd of s_t / price_A
@@ -74,13 +77,27 @@ class SyntheticConfig:
         return dataclasses.replace(self, **{k: v for k, v in kw.items() if v is not None})
 
     def to_json_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings, tuples as lists)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+        """JSON-ready dict (dates as ISO strings, tuples as lists) of the settings that shape the
+        files. Keys added after generator version 1 are left out while they have no effect
+        (:data:`V1_NEUTRAL`), so a version-1 data set keeps its fingerprint and manifest."""
+        doc = json.loads(json.dumps(dataclasses.asdict(self), default=str))
+        for key, neutral in V1_NEUTRAL.items():
+            if neutral(self):
+                doc.pop(key)
+        return doc
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: equal configs give equal files."""
         blob = json.dumps(self.to_json_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+#: settings added after generator version 1 -> "has no effect on the files" (key left out of the
+#: fingerprint): CSV bars; pair counts not scaled (the universe is not above the reference size)
+V1_NEUTRAL: dict[str, Callable[[SyntheticConfig], bool]] = {
+    "bar_format": lambda c: c.bar_format == "csv",
+    "pairs_reference_symbols": lambda c: c.n_symbols <= c.pairs_reference_symbols,
+}
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
