@@ -149,9 +149,7 @@ def plan_anomalies(
     return plan
 
 
-def inject(
-    plan: AnomalyPlan, ohlc: dict[str, np.ndarray], start: int, bar_vol: np.ndarray
-) -> None:
+def inject(plan: AnomalyPlan, ohlc: dict[str, np.ndarray], start: int, bar_vol: np.ndarray) -> None:
     """Apply the in-place anomalies to a block of rows ``start ..`` of raw ``ohlc`` (mutated);
     spike records get their ``clean_close`` and ``spiked_close``."""
     hi = start + ohlc["close"].shape[0]

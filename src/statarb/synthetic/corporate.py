@@ -32,7 +32,9 @@ class CorporateAction:
     factor: float
 
 
-def choose_actions(market: MarketPlan, rng: np.random.Generator) -> list[tuple[str, str, int, float]]:
+def choose_actions(
+    market: MarketPlan, rng: np.random.Generator
+) -> list[tuple[str, str, int, float]]:
     """Pick ``(symbol, action, ex_day, ratio_or_yield)``; legs of cointegrated pairs first."""
     cfg = market.config
     n_days = len(market.clock.days)

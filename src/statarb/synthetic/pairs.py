@@ -90,9 +90,7 @@ def allocate_pairs(cfg: SyntheticConfig, sector_of: np.ndarray) -> list[tuple[st
     unused = {s: [i for i in range(sector_of.size) if sector_of[i] == s] for s in range(n_sec)}
     out: list[tuple[str, int, int]] = []
     for k, kind in enumerate(pair_kinds(cfg)):
-        sec = next(
-            (s % n_sec for s in range(k, k + n_sec) if len(unused[s % n_sec]) >= 2), None
-        )
+        sec = next((s % n_sec for s in range(k, k + n_sec) if len(unused[s % n_sec]) >= 2), None)
         if sec is None:
             break
         out.append((kind, unused[sec].pop(0), unused[sec].pop(0)))  # symbols sorted: ia < ib
