@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -16,7 +15,7 @@ from statarb.pipelines.ingestion import create_pipeline as ingestion
 from statarb.pipelines.preprocessing import create_pipeline as preprocessing
 from statarb.preprocess import ticks_to_bars
 from statarb.storage.database import dispose_engines
-from statarb.synthetic.config import SyntheticConfig
+from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import generate
 
 # generator rule names -> ingestion rule names (missing bars and spikes are not quarantined)
@@ -29,12 +28,14 @@ RULES = {
     "nan_close": "non_finite_price",
 }
 
+SYNTH_PARAMS = Path(__file__).resolve().parents[3] / "conf/base/parameters_synthetic.yml"
+
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("raw")
-    cfg = dataclasses.replace(
-        SyntheticConfig(), n_symbols=6, n_days=5, tick_days=2, tick_symbols=2, n_missing=20
+    cfg = load_config(SYNTH_PARAMS).with_overrides(
+        n_symbols=6, n_days=5, tick_days=2, tick_symbols=2, n_missing=20
     )
     generate(out, cfg, force=True)
     return out
