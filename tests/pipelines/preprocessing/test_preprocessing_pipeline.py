@@ -108,3 +108,26 @@ def test_pipelines_against_ground_truth(tmp_path, raw):
     assert tb.height > 0 and (tb["source"] == "ticks").all()
     ref = ticks_to_bars(catalog.load("ticks"))
     assert tb.select(ref.columns).sort("symbol", "datetime").equals(ref)
+
+
+def _store_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.parquet")}
+
+
+def test_chunked_preprocessing_writes_the_same_partitions(tmp_path, raw):
+    """Chunks of 2 symbols spooled in blocks of 2 dates store the very files of one pass."""
+    stores = {}
+    for name, chunk, block in (("one_pass", 1000, 1000), ("chunked", 2, 2)):
+        params = load_params()
+        params["preprocessing"]["fill_missing"]["enabled"] = True
+        params["preprocessing"]["chunk_symbols"] = chunk
+        params["preprocessing"]["block_days"] = block
+        root = tmp_path / name
+        catalog = build_catalog(root, raw, f"sqlite:///{root / 'statarb.db'}", params)
+        try:
+            SequentialRunner().run(ingestion() + preprocessing(), catalog)
+        finally:
+            dispose_engines()
+        stores[name] = _store_files(root / "data" / "bars_adjusted")
+    assert len(stores["one_pass"]) == 5  # one partition per session date
+    assert stores["chunked"] == stores["one_pass"]

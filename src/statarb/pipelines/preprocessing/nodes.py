@@ -7,8 +7,8 @@ corporate actions, so a new action changes older bars) and written through the s
 Bounded memory: every step works per symbol (factors from the symbol's own closes and actions,
 the Hampel filter and the fill within the symbol's own rows), so ``build_bars_adjusted`` takes
 ``chunk_symbols`` symbols at a time. The store partitions by date, which every chunk touches, so a
-finished chunk is spooled to a temporary folder split into blocks of sessions; the node then
-yields one block of dates at a time (all symbols, sorted by symbol and time), and Kedro saves each
+finished chunk is spooled to a temporary folder split into blocks of ``block_days`` UTC dates;
+the node then yields one block at a time (all symbols, sorted by symbol and time), and Kedro saves each
 block as it comes (``mode: replace`` of those date partitions, atomic per partition). Peak memory
 ~ one chunk of symbols over all sessions, or all symbols over one block of dates, whichever is
 larger; the stored partitions are the same files as one whole-universe pass (tested).
@@ -30,7 +30,6 @@ from statarb.preprocess.params import PreprocessingParams
 log = logging.getLogger(__name__)
 
 BAR_COLUMNS = ["symbol", "datetime", "open", "high", "low", "close", "volume", "adj_factor"]
-BLOCK_DAYS = 20  # UTC dates per yielded block (spool folder)
 
 
 def adjust_chunk(
@@ -79,7 +78,7 @@ def build_bars_adjusted(
         return
     dates = lf.select(pl.col("datetime").dt.date().unique()).collect().to_series().sort()
     block_of = pl.DataFrame(
-        {"date": dates, "block": pl.int_range(dates.len(), eager=True) // BLOCK_DAYS}
+        {"date": dates, "block": pl.int_range(dates.len(), eager=True) // p.block_days}
     )
     n_blocks = int(block_of["block"].max()) + 1
     with tempfile.TemporaryDirectory(prefix="bars_adjusted_") as tmp:
