@@ -210,7 +210,6 @@ def plan_market(cfg: SyntheticConfig) -> MarketPlan:
     states["e"] = _state(rng)
     kinds_legs = allocate_pairs(cfg, sector_of)
     b_cols = sorted({ib for _, _, ib in kinds_legs})
-    a_cols = {ia for _, ia, _ in kinds_legs}
     g = {"f_m": _replay(states["f_m"]), "f_s": _replay(states["f_s"]), "e": rng}
     tmp = _Pass1(p0, bar_vol.copy(), sector_of)
     carry = np.zeros(n_sym)
@@ -242,7 +241,6 @@ def plan_market(cfg: SyntheticConfig) -> MarketPlan:
     if nonpos.any():
         bad = sorted(symbols[j] for j in np.flatnonzero(nonpos))
         raise ValueError(f"synthetic prices went non-positive for {bad}; change seed or ranges")
-    assert a_cols == {symbols.index(p.symbol_a) for p in pairs}
     states["high"] = _state(rng)
     _skip_normals(rng, n_bars * n_sym)
     states["low"] = _state(rng)
