@@ -198,8 +198,8 @@ class StagedSeries:
 
 
 class StagingDataset(AbstractDataset[None, StagingArea]):
-    """Catalog handle of the staging folder: ``load()`` opens it (module docstring),
-    ``confirm()`` removes it (after the publishing node's saves)."""
+    """Catalog handle of the staging folder: ``load()`` opens it (:func:`open_area`); it is
+    removed when the write batch that publishes its rows closes (module docstring)."""
 
     def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         self._path = Path(path)
@@ -210,10 +210,6 @@ class StagingDataset(AbstractDataset[None, StagingArea]):
 
     def save(self, data: None) -> None:
         raise DatasetError(f"StagingDataset({self._path}) is opened by loading it")
-
-    def confirm(self) -> None:
-        """Remove the staging folder once its rows are published."""
-        StagingArea(self._path).cleanup()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
