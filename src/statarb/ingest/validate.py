@@ -19,6 +19,7 @@ valid rows, which the columnar store requires (spec §5.1/§8). Nothing valid is
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -66,7 +67,7 @@ class Carry:
         self.state = both.group_by("symbol").agg(pl.col(LAST_ALL).max(), pl.col(LAST_VALID).max())
 
     @property
-    def last_valid(self):
+    def last_valid(self) -> dt.datetime | None:
         """Latest valid datetime of all groups so far (None without a valid row)."""
         return self.state[LAST_VALID].max()
 
