@@ -56,3 +56,14 @@ def gate(
         .sort("_row")
     )
     return joined.with_columns(pl.col("tradable").fill_null(False)).drop("_row", "_known", "_pair")
+
+
+def ever_cointegrated(coint: pl.DataFrame | pl.LazyFrame) -> set[str]:
+    """Pair ids whose ``is_cointegrated`` is true at some test time. Lazy: on a SQL scan
+    (``SQLTableDataset(load_args={lazy: true})``) the Boolean filter runs in the database, so a
+    store with millions of pair-tests returns only the passing rows' ids."""
+    lf = coint.lazy()
+    flag = pl.col("is_cointegrated")
+    if lf.collect_schema()["is_cointegrated"] != pl.Boolean:
+        flag = flag.cast(pl.Boolean)
+    return set(lf.filter(flag).select("pair_id").unique().collect()["pair_id"].to_list())

@@ -103,9 +103,10 @@ class InputStream:
         self._spreads = sl.filter(pl.col("pair_id").is_in(self.pair_ids)).with_columns(
             _utc("datetime", sl.collect_schema())
         )
-        c = coint.collect() if isinstance(coint, pl.LazyFrame) else coint
-        _require(c.columns, ["pair_id", "test_ts", "is_cointegrated"], "cointegration_results")
-        self._coint = c.filter(pl.col("pair_id").is_in(self.pair_ids))
+        cl = coint.lazy()  # a SQL scan reads in batches: only the traded pairs' rows are kept
+        need = ["pair_id", "test_ts", "is_cointegrated"]
+        _require(cl.collect_schema().names(), need, "cointegration_results")
+        self._coint = cl.filter(pl.col("pair_id").is_in(self.pair_ids)).select(need).collect()
         self._ou = None
         if cfg.signal_source == "ou_bands":
             if ou_params is None:

@@ -23,7 +23,7 @@ inputs then leave identical rows, timestamps included; a row whose values change
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import polars as pl
@@ -423,6 +423,56 @@ def write_frame(
     return frame.height
 
 
+def iter_table(
+    conn: sa.Connection | sa.Engine,
+    table: str,
+    where: str | sa.ColumnElement[bool] | None = None,
+    params: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    batch_rows: int = 200_000,
+) -> Iterator[pl.DataFrame]:
+    """:func:`read_table` in frames of at most ``batch_rows`` rows, in the same order: the result
+    is streamed (``yield_per``: a server-side cursor on PostgreSQL), so at most one batch of rows
+    is ever held as Python objects, whatever the size of the table."""
+    t = _lookup(table)
+    cols = list(columns) if columns is not None else list(t.c.keys())
+    unknown = [c for c in cols if c not in t.c]
+    if unknown:
+        raise SchemaMismatch(
+            table, f"unknown column(s) {unknown}; table columns: {list(t.c.keys())}"
+        )
+    order = READ_ORDER.get(table, NATURAL_KEYS[table])
+    stmt = sa.select(*(t.c[c] for c in cols)).order_by(*(t.c[c].asc().nulls_first() for c in order))
+    if where is not None:
+        stmt = stmt.where(sa.text(where) if isinstance(where, str) else where)
+    target = {c: _polars_dtype(t.c[c]) for c in cols}
+    naive = {c: (d.base_type() if isinstance(d, pl.Datetime) else d) for c, d in target.items()}
+    naive = {c: (pl.Datetime("us") if d == pl.Datetime else d) for c, d in naive.items()}
+
+    def frame(rows: Sequence[Any]) -> pl.DataFrame:
+        out = pl.DataFrame(rows, schema=naive, orient="row")
+        return out.with_columns(
+            pl.col(c).dt.replace_time_zone("UTC")
+            for c, d in target.items()
+            if isinstance(d, pl.Datetime)
+        )
+
+    def run(c: sa.Connection) -> Iterator[pl.DataFrame]:
+        res = c.execution_options(yield_per=batch_rows).execute(stmt, dict(params or {}))
+        empty = True
+        for part in res.partitions():
+            empty = False
+            yield frame(part)
+        if empty:
+            yield frame([])
+
+    if isinstance(conn, sa.Engine):
+        with conn.connect() as c:
+            yield from run(c)
+    else:
+        yield from run(conn)
+
+
 def read_table(
     conn: sa.Connection | sa.Engine,
     table: str,
@@ -436,29 +486,7 @@ def read_table(
     SQLAlchemy expression). Rows come ordered by :data:`READ_ORDER` or else the natural key (nulls
     first on both back-ends); timestamps are
     ``Datetime("us", "UTC")``, booleans ``Boolean``, REAL ``Float64``, INTEGER ``Int64``.
+    Read in batches (:func:`iter_table`), so the rows are never all Python objects at once.
     """
-    t = _lookup(table)
-    cols = list(columns) if columns is not None else list(t.c.keys())
-    unknown = [c for c in cols if c not in t.c]
-    if unknown:
-        raise SchemaMismatch(
-            table, f"unknown column(s) {unknown}; table columns: {list(t.c.keys())}"
-        )
-    order = READ_ORDER.get(table, NATURAL_KEYS[table])
-    stmt = sa.select(*(t.c[c] for c in cols)).order_by(*(t.c[c].asc().nulls_first() for c in order))
-    if where is not None:
-        stmt = stmt.where(sa.text(where) if isinstance(where, str) else where)
-    if isinstance(conn, sa.Engine):
-        with conn.connect() as c:
-            rows = c.execute(stmt, dict(params or {})).all()
-    else:
-        rows = conn.execute(stmt, dict(params or {})).all()
-    target = {c: _polars_dtype(t.c[c]) for c in cols}
-    naive = {c: (d.base_type() if isinstance(d, pl.Datetime) else d) for c, d in target.items()}
-    naive = {c: (pl.Datetime("us") if d == pl.Datetime else d) for c, d in naive.items()}
-    out = pl.DataFrame(rows, schema=naive, orient="row")
-    return out.with_columns(
-        pl.col(c).dt.replace_time_zone("UTC")
-        for c, d in target.items()
-        if isinstance(d, pl.Datetime)
-    )
+    frames = list(iter_table(conn, table, where, params, columns))
+    return frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=True)

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from statarb.alpha.config import AlphaConfig
+from statarb.alpha.gating import ever_cointegrated
 from statarb.alpha.schedule import build_schedule
 from statarb.alpha.screening import screen_pairs
 from statarb.alpha.selection.formation import formation_times
@@ -124,14 +125,22 @@ def screen_universe(
     return coint, sel_log
 
 
-def _selected(cointegration_results: pl.DataFrame, pair_universe: pl.DataFrame) -> list:
-    ok = set(_collect(cointegration_results).filter(pl.col("is_cointegrated"))["pair_id"].to_list())
+def _selected(
+    cointegration_results: pl.DataFrame | pl.LazyFrame, pair_universe: pl.DataFrame
+) -> list:
+    ok = ever_cointegrated(cointegration_results)
     return [p for p in _pairs(pair_universe) if p[0] in ok]
 
 
-def _relations(cointegration_results: pl.DataFrame) -> pl.DataFrame:
-    """``pair_id, test_ts, beta`` from the stored ``cointegrating_vector = [1, -beta]``."""
-    c = _collect(cointegration_results).filter(pl.col("cointegrating_vector").is_not_null())
+def _relations(cointegration_results: pl.DataFrame | pl.LazyFrame, ids: list[str]) -> pl.DataFrame:
+    """``pair_id, test_ts, beta`` of pairs ``ids`` from the stored ``cointegrating_vector =
+    [1, -beta]`` (read lazily: only those pairs' rows and three columns are held)."""
+    c = (
+        cointegration_results.lazy()
+        .filter(pl.col("cointegrating_vector").is_not_null() & pl.col("pair_id").is_in(ids))
+        .select("pair_id", "test_ts", "cointegrating_vector")
+        .collect()
+    )
     vec = c["cointegrating_vector"].str.json_decode(pl.List(pl.Float64))
     return c.select("pair_id", "test_ts").with_columns(beta=-vec.list.get(1))
 
@@ -139,7 +148,7 @@ def _relations(cointegration_results: pl.DataFrame) -> pl.DataFrame:
 def spreads_and_ou(
     panel: pl.DataFrame,
     pair_universe: pl.DataFrame,
-    cointegration_results: pl.DataFrame,
+    cointegration_results: pl.DataFrame | pl.LazyFrame,
     schedule: pl.DataFrame,
     params: dict[str, Any],
     compute: dict[str, Any] | None = None,
@@ -160,7 +169,8 @@ def spreads_and_ou(
     created = _now()
     times = panel["datetime"]
     per_chunk = max(1, (comp.chunk_pair_bars if comp else 2_000_000) // max(1, panel.height))
-    rel = _relations(cointegration_results) if cfg.selection.mode == "formation" else None
+    formation = cfg.selection.mode == "formation"
+    rel = _relations(cointegration_results, [p for p, _, _ in pairs]) if formation else None
 
     def tasks() -> Iterator[tuple]:  # built lazily: one chunk's columns at a time
         for lo in range(0, len(pairs), per_chunk):

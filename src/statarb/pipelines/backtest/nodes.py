@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from statarb.alpha.gating import ever_cointegrated
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.engine import run_backtest, run_chunks
 from statarb.backtest.engine_ref import pair_notional
@@ -32,15 +33,14 @@ def _frame(x: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 def select_pairs(
     requested: Any,
     pair_universe: pl.DataFrame,
-    cointegration_results: pl.DataFrame,
+    cointegration_results: pl.DataFrame | pl.LazyFrame,
     spread_series: pl.DataFrame | pl.LazyFrame,
 ) -> list[str]:
     """``"all"``: every pair of the universe that passed a cointegration test at least once and
     has a spread series; otherwise the given list (each must be in the universe)."""
     universe = set(_frame(pair_universe)["pair_id"].to_list())
     if requested in (None, "all"):
-        coint = _frame(cointegration_results)
-        ok = set(coint.filter(pl.col("is_cointegrated").cast(pl.Boolean))["pair_id"].to_list())
+        ok = ever_cointegrated(cointegration_results)
         sp = spread_series.select("pair_id").unique()
         have = set(_frame(sp)["pair_id"].to_list())
         pairs = sorted(universe & ok & have)
@@ -60,7 +60,7 @@ def select_pairs(
 def run_backtest_node(
     bars_adjusted: pl.LazyFrame | pl.DataFrame,
     spread_series: pl.LazyFrame | pl.DataFrame,
-    cointegration_results: pl.DataFrame,
+    cointegration_results: pl.DataFrame | pl.LazyFrame,
     ou_params: pl.DataFrame,
     pair_universe: pl.DataFrame,
     params: dict[str, Any],
