@@ -50,7 +50,7 @@ class PreprocessingParams(StrictModel):
     timezone: str = Field(min_length=1)
     source: str | None
     chunk_symbols: int = Field(ge=1)
-    block_days: int = Field(ge=1)
+    block_rows: int = Field(ge=1)
     hampel: HampelParams
     fill_missing: FillParams
     tick_bars: TickBarParams

@@ -115,13 +115,14 @@ def _store_files(root: Path) -> dict[str, bytes]:
 
 
 def test_chunked_preprocessing_writes_the_same_partitions(tmp_path, raw):
-    """Chunks of 2 symbols spooled in blocks of 2 dates store the very files of one pass."""
+    """Chunks of 2 symbols spooled in blocks of 2 dates (2 x 6 x 390 bars) store the very files
+    of one pass."""
     stores = {}
-    for name, chunk, block in (("one_pass", 1000, 1000), ("chunked", 2, 2)):
+    for name, chunk, block in (("one_pass", 1000, 10**9), ("chunked", 2, 2 * 6 * 390)):
         params = load_params()
         params["preprocessing"]["fill_missing"]["enabled"] = True
         params["preprocessing"]["chunk_symbols"] = chunk
-        params["preprocessing"]["block_days"] = block
+        params["preprocessing"]["block_rows"] = block
         root = tmp_path / name
         catalog = build_catalog(root, raw, f"sqlite:///{root / 'statarb.db'}", params)
         try:
@@ -131,3 +132,14 @@ def test_chunked_preprocessing_writes_the_same_partitions(tmp_path, raw):
         stores[name] = _store_files(root / "data" / "bars_adjusted")
     assert len(stores["one_pass"]) == 5  # one partition per session date
     assert stores["chunked"] == stores["one_pass"]
+
+
+def test_date_blocks_hold_at_most_block_rows_of_whole_dates():
+    from statarb.pipelines.preprocessing.nodes import date_blocks
+
+    day = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
+    counts = [3, 2, 4, 1, 1]  # rows per date
+    times = [day + dt.timedelta(days=d, minutes=k) for d, n in enumerate(counts) for k in range(n)]
+    lf = pl.LazyFrame({"datetime": times})
+    assert date_blocks(lf, 5)["block"].to_list() == [0, 0, 1, 1, 2]  # 3+2 | 4+1 | 1
+    assert date_blocks(lf, 2)["block"].to_list() == [0, 1, 2, 3, 3]  # a 3- or 4-row date alone

@@ -7,11 +7,11 @@ corporate actions, so a new action changes older bars) and written through the s
 Bounded memory: every step works per symbol (factors from the symbol's own closes and actions,
 the Hampel filter and the fill within the symbol's own rows), so ``build_bars_adjusted`` takes
 ``chunk_symbols`` symbols at a time. The store partitions by date, which every chunk touches, so a
-finished chunk is spooled to a temporary folder split into blocks of ``block_days`` UTC dates;
-the node then yields one block at a time (all symbols, sorted by symbol and time), and Kedro saves each
+finished chunk is spooled to a temporary folder split into blocks of consecutive UTC dates of at
+most ``block_rows`` bars; the node then yields one block at a time (all symbols, sorted by symbol and time), and Kedro saves each
 block as it comes (``mode: replace`` of those date partitions, atomic per partition). Peak memory
-~ one chunk of symbols over all sessions, or all symbols over one block of dates, whichever is
-larger; the stored partitions are the same files as one whole-universe pass (tested).
+~ ``chunk_symbols`` symbols over all sessions or ``block_rows`` bars, whichever is larger (flat
+in the number of symbols); the stored partitions are the same files as one whole-universe pass (tested).
 """
 
 from __future__ import annotations
@@ -41,6 +41,19 @@ def adjust_chunk(
     if p.fill_missing.enabled:
         out = fill_missing_bars(out, every=p.fill_missing.every, tz=p.timezone)
     return flag_outliers(out, tz=p.timezone, **p.hampel.model_dump())
+
+
+def date_blocks(lf: pl.LazyFrame, block_rows: int) -> pl.DataFrame:
+    """``date, block``: consecutive UTC dates grouped so that a block holds at most
+    ``block_rows`` bars (a date with more bars is a block of its own)."""
+    per_date = lf.group_by(pl.col("datetime").dt.date().alias("date")).len().sort("date").collect()
+    blocks, block, rows = [], 0, 0
+    for n in per_date["len"].to_list():
+        if rows and rows + n > block_rows:
+            block, rows = block + 1, 0
+        blocks.append(block)
+        rows += n
+    return per_date.select("date").with_columns(pl.Series("block", blocks, dtype=pl.Int64))
 
 
 def _blocks(spool: Path, n_blocks: int) -> Iterator[pl.DataFrame]:
@@ -76,10 +89,7 @@ def build_bars_adjusted(
         _log(stats, p)
         yield out
         return
-    dates = lf.select(pl.col("datetime").dt.date().unique()).collect().to_series().sort()
-    block_of = pl.DataFrame(
-        {"date": dates, "block": pl.int_range(dates.len(), eager=True) // p.block_days}
-    )
+    block_of = date_blocks(lf, p.block_rows)
     n_blocks = int(block_of["block"].max()) + 1
     with tempfile.TemporaryDirectory(prefix="bars_adjusted_") as tmp:
         spool = Path(tmp)
