@@ -242,3 +242,66 @@ def bootstrap_sharpe_ci(
         n_boot=int(n_boot),
         seed=int(seed),
     )
+
+
+def run_trial_stats(
+    returns: np.ndarray,
+    periods: float,
+    n_trials: int | None = None,
+    sharpe_variance: float | None = None,
+    psr_benchmark: float = 0.0,
+    min_trl_confidence: float = 0.95,
+    bootstrap: dict | None = None,
+) -> dict:
+    """The ``metrics_json.trial_stats`` block of one run from its per-bar (excess) returns.
+
+    ``periods`` annualises (``sharpe_annual = SR * sqrt(periods)``). ``psr_benchmark`` and
+    ``sharpe_variance`` are annual (converted with ``/ sqrt(periods)`` and ``/ periods``).
+    ``n_trials`` ``None`` or 1: not deflated (``dsr`` = PSR against 0). A return series without
+    variance gives ``None`` values and a ``reason``.
+    """
+    boot = dict(bootstrap or {})
+    try:
+        m = return_moments(returns)
+    except ValueError as exc:
+        return {"reason": str(exc), "psr": None, "deflated": None, "bootstrap": None}
+    root = math.sqrt(periods)
+    bench = psr_benchmark / root
+    psr = probabilistic_sharpe_ratio(m.sharpe, m.n, m.skew, m.kurtosis, benchmark=bench)
+    trl = min_track_record_length(m.sharpe, m.skew, m.kurtosis, bench, min_trl_confidence)
+    deflate = n_trials is not None and n_trials > 1
+    var = float(sharpe_variance) / periods if deflate else 0.0
+    d = deflated_sharpe_ratio(m.sharpe, m.n, int(n_trials or 1), var, m.skew, m.kurtosis)
+    ci = bootstrap_sharpe_ci(returns, periods, **boot)
+    return {
+        "sharpe_per_bar": m.sharpe,
+        "sharpe_annual": m.sharpe * root,
+        "n_returns": m.n,
+        "skew": m.skew,
+        "kurtosis": m.kurtosis,
+        "sharpe_std_error_annual": sharpe_std_error(m.sharpe, m.n, m.skew, m.kurtosis) * root,
+        "psr": psr,
+        "psr_benchmark_annual": float(psr_benchmark),
+        "min_track_record": {
+            "bars": trl,
+            "years": trl / periods,
+            "confidence": float(min_trl_confidence),
+        },
+        "deflated": {
+            "applied": bool(deflate),
+            "n_trials": int(n_trials or 1),
+            "sharpe_variance_annual": float(sharpe_variance) if deflate else None,
+            "expected_max_sharpe_annual": d.expected_max_sharpe * root,
+            "dsr": d.dsr,
+        },
+        "bootstrap": {
+            "method": ci.method,
+            "block_bars": ci.block_bars,
+            "n_boot": ci.n_boot,
+            "seed": ci.seed,
+            "confidence": ci.confidence,
+            "sharpe_low": ci.low,
+            "sharpe_high": ci.high,
+            "sharpe_std_error": ci.std_error,
+        },
+    }
