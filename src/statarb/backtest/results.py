@@ -91,7 +91,9 @@ def _at_signals(inputs: BacktestInputs, t: np.ndarray, p: np.ndarray) -> list[np
 
 @dataclass
 class BacktestResult:
-    """Frames ready for persistence: ``signals`` (with ``signal_idx``), ``fills``, ``equity``."""
+    """Frames ready for persistence: ``signals`` (with ``signal_idx``), ``fills``, ``equity``
+    (the spec columns plus the per-bar ``borrow_cost`` / ``financing_cost``, which persistence
+    writes to ``accruals.parquet``, not to ``backtest_equity``)."""
 
     signals: pl.DataFrame
     fills: pl.DataFrame
