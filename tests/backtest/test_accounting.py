@@ -50,6 +50,18 @@ def test_fill_cash_flows_reconcile_to_final_equity(inputs) -> None:
     assert raw.equity[-1] == pytest.approx(cfg.capital + flows + raw.positions_value[-1], rel=1e-12)
 
 
+def test_fill_flows_and_carry_reconcile_to_final_cash(inputs) -> None:
+    """With borrow and financing: cash = capital + fill cash flows - borrow - financing."""
+    c = costs(max_participation=0.05, borrow_rate=0.05, cash_rate=0.03, financing_rate=0.09)
+    cfg = config(costs=c, pair_leverage=15.0)
+    raw = run_numba(inputs, cfg)
+    flows = -(raw.fill_side * raw.fill_qty * raw.fill_price).sum() - raw.fill_commission.sum()
+    carry = raw.borrow_cost.sum() + raw.financing_cost.sum()
+    assert raw.borrow_cost.sum() > 0 and (raw.cash < 0).any() and (raw.cash > 0).any()
+    assert raw.cash[-1] == pytest.approx(cfg.capital + flows - carry, rel=1e-12)
+    np.testing.assert_array_equal(raw.equity, raw.cash + raw.positions_value)
+
+
 def test_zero_costs_and_no_signals_gives_flat_equity(inputs) -> None:
     free = costs(per_share=0, min_per_order=0, fee_bps=0, fixed_bps=0, impact_k_bps=0)
     cfg = config(entry_z=50.0, exit_z=0.5, stop_z=60.0, costs=free)

@@ -17,6 +17,12 @@ CASES = {
         costs=costs(max_participation=0.05, remainder="cancel"), integer_shares=False
     ),
     "latency3_gross_cap": dict(latency_bars=3, max_gross_leverage=1.2, pair_leverage=0.8),
+    "carry_levered": dict(  # borrow table, cash interest and debit financing (cash < 0)
+        costs=costs(
+            borrow_rate=0.02, borrow_rates={"B001": 0.3}, cash_rate=0.03, financing_rate=0.07
+        ),  # fmt: skip
+        pair_leverage=12.0,
+    ),
     "no_costs_no_maxhold": dict(
         costs=costs(per_share=0, min_per_order=0, fee_bps=0, fixed_bps=0, impact_k_bps=0),
         max_holding_bars=0,

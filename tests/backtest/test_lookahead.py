@@ -16,7 +16,8 @@ def _upto(raw, t: int) -> dict[str, np.ndarray]:
     s, f = raw.sig_t <= t, raw.fill_t <= t
     out = {k: v[s] for k, v in raw.arrays().items() if k.startswith("sig_")}
     out.update({k: v[f] for k, v in raw.arrays().items() if k.startswith("fill_")})
-    out.update({k: getattr(raw, k)[: t + 1] for k in ("cash", "positions_value", "equity")})
+    per_bar = ("cash", "positions_value", "equity", "borrow_cost", "financing_cost")
+    out.update({k: getattr(raw, k)[: t + 1] for k in per_bar})
     return out
 
 
@@ -24,7 +25,8 @@ def _upto(raw, t: int) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("cut", [200, 777, 1400])
 def test_perturbing_the_future_changes_nothing_before(runner, cut: int) -> None:
     inputs = synthetic_inputs(1500, 3, seed=2, ou_phi=0.9, missing_frac=0.02, gate_off_frac=0.1)
-    cfg = config(costs=costs(max_participation=0.05), max_gross_leverage=1.5)
+    carry = dict(borrow_rate=0.05, cash_rate=0.03, financing_rate=0.08)
+    cfg = config(costs=costs(max_participation=0.05, **carry), max_gross_leverage=1.5)
     base = runner(inputs, cfg)
     changed = runner(perturb_after(inputs, cut, seed=cut), cfg)
     a, b = _upto(base, cut), _upto(changed, cut)

@@ -29,7 +29,7 @@ TABLES = ("backtest_runs", "backtest_signals", "backtest_fills", "backtest_equit
 @pytest.fixture(scope="module")
 def result_and_cfg():
     inputs = synthetic_inputs(600, 1, seed=3, ou_phi=0.9)
-    cfg = config(costs=costs(max_participation=0.05))
+    cfg = config(costs=costs(max_participation=0.05, borrow_rate=0.05, cash_rate=0.02))
     return run_backtest(inputs, cfg), cfg
 
 
@@ -73,6 +73,15 @@ def test_round_trip_links_fills_to_signals(db: str, result_and_cfg, tmp_path) ->
     assert eq["equity"].to_list() == res.equity["equity"].to_list()
     pq = pl.read_parquet(tmp_path / "equity" / f"run_id={run_id}" / "equity.parquet")
     assert pq["equity"].to_list() == res.equity["equity"].to_list()
+    assert pq.columns == ["run_id", "ts", "equity", "cash", "positions_value"]  # spec §4.3 only
+    from statarb.backtest.accruals_dataset import RunAccrualsDataset
+
+    acc = RunAccrualsDataset(str(tmp_path / "equity")).load()
+    mine = acc.filter(pl.col("run_id") == run_id).collect()
+    assert mine["ts"].to_list() == res.equity["ts"].to_list()
+    assert mine["borrow_cost"].to_list() == res.equity["borrow_cost"].to_list()
+    assert mine["financing_cost"].to_list() == res.equity["financing_cost"].to_list()
+    assert RunAccrualsDataset(str(tmp_path / "none")).load().collect().height == 0
     # a second run gets the next number; its signal ids do not collide
     run2 = save_run(res, cfg, db)
     assert run2 == f"bt_{today}_002"

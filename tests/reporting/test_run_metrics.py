@@ -47,3 +47,50 @@ def test_run_without_fills_or_universe(synthetic_run):
 def test_too_short_equity_is_named(synthetic_run):
     with pytest.raises(ValueError, match="bt_x: backtest_equity has 1 row"):
         compute_run_metrics("bt_x", synthetic_run["equity"].head(1), synthetic_run["fills"])
+
+
+def _trial_params(**kw) -> dict:
+    from tests.config_helpers import base_params
+
+    tp = base_params("reporting")["trial_stats"]
+    return {"trial_stats": {**tp, **kw}}
+
+
+def test_trial_stats_block_uses_the_sharpe_returns(synthetic_run):
+    """PSR / MinTRL / DSR of metrics_json.trial_stats are the paper formulas on the same per-bar
+    returns and annualisation as sharpe_annual; N = 1 is not deflated (DSR = PSR vs 0)."""
+    from statarb.reporting import trial_stats as ts
+
+    eq = synthetic_run["equity"]
+    res = compute_run_metrics("bt_t", eq, synthetic_run["fills"], params=_trial_params())
+    full = res["full"]
+    t = full["trial_stats"]
+    r = equity_returns(eq)["ret"].to_numpy()
+    m = ts.return_moments(r)
+    P = full["periods_per_year"]
+    assert t["sharpe_annual"] == pytest.approx(res["row"]["sharpe_annual"], rel=1e-12)
+    assert t["psr"] == pytest.approx(ts.probabilistic_sharpe_ratio(m.sharpe, m.n, m.skew,
+                                                                   m.kurtosis), rel=1e-12)  # fmt: skip
+    trl = ts.min_track_record_length(m.sharpe, m.skew, m.kurtosis, 0.0, 0.95)
+    assert t["min_track_record"]["bars"] == pytest.approx(trl) or math.isinf(trl)
+    assert t["deflated"] == {"applied": False, "n_trials": 1, "sharpe_variance_annual": None,
+                             "expected_max_sharpe_annual": 0.0, "dsr": t["psr"]}  # fmt: skip
+    # a sweep's N and V (annual units) deflate it: the benchmark is E[max] of N trials
+    res2 = compute_run_metrics("bt_t", eq, synthetic_run["fills"],
+                               params=_trial_params(n_trials=100, sharpe_variance=2.0))  # fmt: skip
+    d = res2["full"]["trial_stats"]["deflated"]
+    assert d["applied"] is True
+    assert d["expected_max_sharpe_annual"] == pytest.approx(
+        ts.expected_max_sharpe(100, 2.0 / P) * math.sqrt(P), rel=1e-12
+    )
+    assert d["dsr"] < t["psr"]
+
+
+def test_trial_stats_params_are_strict(synthetic_run):
+    from statarb.config.strict import ConfigError
+
+    eq, fills = synthetic_run["equity"], synthetic_run["fills"]
+    with pytest.raises(ConfigError, match="n_trial"):
+        compute_run_metrics("bt_t", eq, fills, params=_trial_params(n_trial=3))
+    with pytest.raises(ConfigError, match="sharpe_variance"):
+        compute_run_metrics("bt_t", eq, fills, params=_trial_params(n_trials=5))

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from statarb.backtest.config import BacktestConfig
+from statarb.backtest.costs import CostModel, accrual_days
 from statarb.backtest.engine_ref import pair_notional, run_reference
 from statarb.backtest.inputs import BacktestInputs
 from statarb.backtest.results import BacktestResult, RawResult, to_frames
@@ -29,12 +30,18 @@ def strategy_record(cfg: BacktestConfig) -> k.StrategyNb:
     )  # fmt: skip
 
 
-def bars_record(inputs: BacktestInputs, lo: int = 0, hi: int | None = None) -> k.BarsNb:
-    """Rows ``lo:hi`` of ``inputs`` as the kernel's bars record (views, no copies)."""
+def bars_record(
+    inputs: BacktestInputs, lo: int = 0, hi: int | None = None, *, costs: CostModel
+) -> k.BarsNb:
+    """Rows ``lo:hi`` of ``inputs`` as the kernel's bars record (views, no copies), with the
+    elapsed days of each bar (:func:`accrual_days` of the whole grid) and the legs' borrow fees
+    of ``costs``."""
     s = slice(lo, hi)
+    rates_a, rates_b = costs.leg_borrow_rates(inputs.symbols_a, inputs.symbols_b)
     return k.BarsNb(
         inputs.open_a[s], inputs.close_a[s], inputs.vol_a[s], inputs.open_b[s],
         inputs.close_b[s], inputs.vol_b[s], inputs.beta[s], inputs.z[s], inputs.tradable[s],
+        accrual_days(inputs.ts)[s], rates_a, rates_b,
     )  # fmt: skip
 
 
@@ -84,7 +91,8 @@ def run_chunks(
         cat("s_z", f8), cat("s_reason", i8), cat("f_t", i8), cat("f_p", i8), cat("f_leg", i8),
         cat("f_side", i8), cat("f_qty", f8), cat("f_px", f8), cat("f_comm", f8),
         cat("f_slip", f8), cat("f_sig", i8), cat("eq_cash", f8), cat("eq_pv", f8), cat("eq", f8),
-        cat("spread", f8), cat("close_a", f8), cat("close_b", f8),
+        cat("spread", f8), cat("close_a", f8), cat("close_b", f8), cat("eq_borrow", f8),
+        cat("eq_fin", f8),
     )  # fmt: skip
 
 
@@ -95,7 +103,7 @@ def run_numba(
     T = inputs.shape[0]
     step = max(1, int(chunk_bars or T or 1))
     chunks = (
-        (lo, bars_record(inputs, lo, lo + step), inputs.spread[lo : lo + step])
+        (lo, bars_record(inputs, lo, lo + step, costs=cfg.costs), inputs.spread[lo : lo + step])
         for lo in range(0, T, step)
     )
     return run_chunks(chunks, pair_notional(cfg, inputs.pair_ids), cfg)

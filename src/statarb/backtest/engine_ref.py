@@ -2,6 +2,8 @@
 
 Per bar ``t`` (bar open time), in this order:
 
+0. **carry**: the portfolio pays the borrow fee and the cash financing for the time since the
+   previous bar, on the previous mark's balances;
 1. **open**: every pending order live at ``t`` fills at bar ``t``'s open (execution handler);
 2. **close**: the portfolio marks to market and the equity row for ``t`` is recorded;
 3. **decision**: the strategy sees the market only through a view up to ``t`` and may emit a
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from statarb.backtest.config import BacktestConfig
+from statarb.backtest.costs import accrual_days
 from statarb.backtest.data_handler import DataHandler
 from statarb.backtest.execution import ExecutionHandler, Order
 from statarb.backtest.inputs import BacktestInputs
@@ -37,13 +40,19 @@ def run_reference(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
     notional = pair_notional(cfg, inputs.pair_ids)
     strategy = PairsStrategy(cfg, notional)
     execution = ExecutionHandler(cfg.costs, n_pairs, cfg.integer_shares)
-    portfolio = Portfolio(cfg.capital, n_pairs)
+    rates = np.column_stack(cfg.costs.leg_borrow_rates(inputs.symbols_a, inputs.symbols_b))
+    portfolio = Portfolio(cfg.capital, n_pairs, rates.reshape(n_pairs, 2))
+    record = cfg.costs.record()
+    days = accrual_days(inputs.ts)
     signals, fills = [], []
     T = inputs.shape[0]
     cash_s, pv_s, eq_s = np.empty(T), np.empty(T), np.empty(T)
+    borrow_s, fin_s = np.empty(T), np.empty(T)
 
     for t in handler:
         view = handler.view()
+        # 0. carry since the previous mark
+        borrow_s[t], fin_s[t] = portfolio.accrue(float(days[t]), record)
         # 1. open of bar t
         for p in range(n_pairs):
             bar = view.latest(p)
@@ -74,4 +83,4 @@ def run_reference(inputs: BacktestInputs, cfg: BacktestConfig) -> RawResult:
             execution.submit(Order(p, t + cfg.latency_bars, sig.target, len(signals)))
             signals.append(sig)
 
-    return RawResult.from_objects(signals, fills, cash_s, pv_s, eq_s, inputs)
+    return RawResult.from_objects(signals, fills, cash_s, pv_s, eq_s, inputs, borrow_s, fin_s)

@@ -7,7 +7,10 @@ transaction: any failure rolls everything back. Runs are immutable: saving under
 ``bt_YYYYMMDD_NNN`` (next free ``NNN`` of the UTC creation day). Before writing, the §8 rules are
 checked (:func:`validate_result`). Long equity series can also go to Parquet under
 ``<equity_root>/run_id=<id>/equity.parquet`` (written to a temporary folder and renamed only after
-the database commit).
+the database commit), next to ``accruals.parquet``: the per-bar carry costs ``ts``,
+``borrow_cost``, ``financing_cost`` that the spec's ``backtest_equity`` has no column for (they
+are already inside ``cash`` and ``equity``; the reporting pipeline reads them for the cost
+decomposition in ``backtest_metrics.metrics_json``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from statarb.storage.sql_io import read_table, write_frame
 RUN_ID_RE = re.compile(r"^bt_(\d{8})_(\d{3,})$")
 DIRECTIONS = ("long_spread", "short_spread", "flat")
 SIDES = ("buy", "sell")
+ACCRUAL_COLUMNS = ("borrow_cost", "financing_cost")
+ACCRUALS_FILE = "accruals.parquet"
 _PG_LOCK_KEY = 0x4254_5255  # "BTRU": serialises run-id / signal-id allocation on PostgreSQL
 
 
@@ -218,6 +223,9 @@ def save_run(
             write_frame(conn, "backtest_equity", eq, mode="insert")
             if tmp_dir is not None:
                 eq.write_parquet(tmp_dir / "equity.parquet")
+                carry = [c for c in ACCRUAL_COLUMNS if c in result.equity.columns]
+                if carry:
+                    result.equity.select("ts", *carry).write_parquet(tmp_dir / ACCRUALS_FILE)
         if tmp_dir is not None:
             final = Path(equity_root) / f"run_id={run_id}"  # type: ignore[arg-type]
             if final.exists():

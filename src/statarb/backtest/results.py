@@ -42,10 +42,12 @@ class RawResult:
     sig_spread: np.ndarray  # spread and leg closes at each signal's bar (signal metadata)
     sig_close_a: np.ndarray
     sig_close_b: np.ndarray
+    borrow_cost: np.ndarray  # per bar: short-borrow fee accrued at the start of the bar
+    financing_cost: np.ndarray  # per bar: cash financing (negative = interest earned)
 
     @classmethod
     def from_objects(
-        cls, signals: list, fills: list, cash, pv, eq, inputs: BacktestInputs
+        cls, signals: list, fills: list, cash, pv, eq, inputs: BacktestInputs, borrow, financing
     ) -> RawResult:
         """Build from the reference loop's ``Signal`` / ``Fill`` objects."""
 
@@ -74,6 +76,8 @@ class RawResult:
             np.asarray(pv, f8),
             np.asarray(eq, f8),
             *_at_signals(inputs, col(signals, "t", i8), col(signals, "pair", i8)),
+            np.asarray(borrow, f8),
+            np.asarray(financing, f8),
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -87,7 +91,9 @@ def _at_signals(inputs: BacktestInputs, t: np.ndarray, p: np.ndarray) -> list[np
 
 @dataclass
 class BacktestResult:
-    """Frames ready for persistence: ``signals`` (with ``signal_idx``), ``fills``, ``equity``."""
+    """Frames ready for persistence: ``signals`` (with ``signal_idx``), ``fills``, ``equity``
+    (the spec columns plus the per-bar ``borrow_cost`` / ``financing_cost``, which persistence
+    writes to ``accruals.parquet``, not to ``backtest_equity``)."""
 
     signals: pl.DataFrame
     fills: pl.DataFrame
@@ -169,6 +175,8 @@ def to_frames(raw: RawResult, inputs) -> BacktestResult:
             "equity": raw.equity,
             "cash": raw.cash,
             "positions_value": raw.positions_value,
+            "borrow_cost": raw.borrow_cost,
+            "financing_cost": raw.financing_cost,
         }
     )
     return BacktestResult(

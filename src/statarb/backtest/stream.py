@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from statarb.backtest.config import BacktestConfig
+from statarb.backtest.costs import accrual_days
 from statarb.backtest.errors import BacktestInputError
 from statarb.conventions import UTC_US, split_pair_id
 from statarb.kernels.backtest_loop import BarsNb
@@ -126,6 +127,8 @@ class InputStream:
         )
         self.grid = RunGrid(ts, self.pair_ids, [a for a, _ in legs], [b for _, b in legs])
         self.chunk_bars = max(1, int(chunk_pair_bars) // len(self.pair_ids))
+        self._days = accrual_days(ts)
+        self._borrow = cfg.costs.leg_borrow_rates(self.grid.symbols_a, self.grid.symbols_b)
 
     # ---- one chunk -------------------------------------------------------------------------
     def _window(self, lo: int, hi: int) -> tuple[datetime, datetime]:
@@ -185,7 +188,7 @@ class InputStream:
         bars = BarsNb(
             pairs(bf["open"], self.ia), pairs(bf["close"], self.ia), pairs(bf["volume"], self.ia),
             pairs(bf["open"], self.ib), pairs(bf["close"], self.ib), pairs(bf["volume"], self.ib),
-            sf["beta"], sf["z_score"], sf["tradable"],
+            sf["beta"], sf["z_score"], sf["tradable"], self._days[lo:hi], *self._borrow,
         )  # fmt: skip
         return bars, sf["spread"]
 

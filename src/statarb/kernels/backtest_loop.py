@@ -3,6 +3,8 @@
 Arrays are laid out ``(T, P)`` (bar index, pair) so the inner per-pair loop is contiguous. Per bar
 ``t`` the loop does, in this order (see ``docs/backtest.md``):
 
+0. **carry** - borrow fee and cash financing for the time since the previous bar, on the
+   balances of the previous mark (:func:`statarb.kernels.costs.accrual`);
 1. **open of bar t** - pending orders whose start bar is ``<= t`` execute at the open when both
    legs have a valid bar (costs: :func:`statarb.kernels.costs.leg_cost`);
 2. **close of bar t** - mark-to-market, record ``cash``, ``positions_value``, ``equity``;
@@ -27,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from statarb.kernels.costs import leg_cost
+from statarb.kernels.costs import accrual, leg_cost
 
 # reasons recorded on signals
 R_ENTRY, R_EXIT, R_STOP, R_MAXHOLD, R_GATE = 1, 2, 3, 4, 5
@@ -65,6 +67,9 @@ class BarsNb(NamedTuple):
     beta: np.ndarray
     z: np.ndarray
     tradable: np.ndarray
+    days: np.ndarray  # (T,) calendar days since the previous bar (0 for the run's first bar)
+    borrow_a: np.ndarray  # (P,) annual borrow fee of leg A (paid while short)
+    borrow_b: np.ndarray  # (P,) annual borrow fee of leg B
 
 
 class LoopState(NamedTuple):
@@ -81,6 +86,7 @@ class LoopState(NamedTuple):
     o_tgt: np.ndarray  # (P, 2) its target positions
     o_sig: np.ndarray  # (P,) its signal (whole-run index)
     cash: np.ndarray  # (1,)
+    borrow_base: np.ndarray  # (1,) sum |short units| * last close * rate at the last mark
 
 
 class Buffers(NamedTuple):
@@ -105,6 +111,8 @@ class Buffers(NamedTuple):
     eq_cash: np.ndarray
     eq_pv: np.ndarray
     eq: np.ndarray
+    eq_borrow: np.ndarray  # borrow fee accrued at the start of each bar
+    eq_fin: np.ndarray  # financing cost (negative: interest earned) at the start of each bar
 
 
 SIGNAL_FIELDS = Buffers._fields[:7]
@@ -119,7 +127,7 @@ def new_state(n_pairs: int, capital: float) -> LoopState:
     return LoopState(
         np.zeros((p, 2)), np.full((p, 2), np.nan), np.zeros(p, np.int64), np.zeros(p, np.int64),
         np.ones(p, np.bool_), np.zeros(p), np.zeros(p, np.bool_), np.zeros(p, np.int64),
-        np.zeros((p, 2)), np.zeros(p, np.int64), np.array([float(capital)]),
+        np.zeros((p, 2)), np.zeros(p, np.int64), np.array([float(capital)]), np.zeros(1),
     )  # fmt: skip
 
 
@@ -147,6 +155,7 @@ def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
     open_a, close_a, vol_a = bars.open_a, bars.close_a, bars.vol_a
     open_b, close_b, vol_b = bars.open_b, bars.close_b, bars.vol_b
     beta, z, tradable = bars.beta, bars.z, bars.tradable
+    acc_days, borrow_a, borrow_b = bars.days, bars.borrow_a, bars.borrow_b
     T, P = open_a.shape
     entry_z = strat.entry_z
     exit_z = strat.exit_z
@@ -165,6 +174,8 @@ def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
     f_t, f_p, f_leg, f_side, f_qty = buf.f_t, buf.f_p, buf.f_leg, buf.f_side, buf.f_qty
     f_px, f_comm, f_slip, f_sig = buf.f_px, buf.f_comm, buf.f_slip, buf.f_sig
     eq_cash, eq_pv, eq = buf.eq_cash, buf.eq_pv, buf.eq
+    eq_borrow, eq_fin = buf.eq_borrow, buf.eq_fin
+    bb = st.borrow_base[0]
 
     sig_cap = s_t.shape[0]
     fill_cap = f_t.shape[0]
@@ -173,6 +184,14 @@ def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
 
     for t in range(T):
         tg = t0 + t  # whole-run bar index
+        # ---- 0. carry since the previous mark (its short notional and cash) ------------------
+        bc = 0.0
+        fc = 0.0
+        if acc_days[t] > 0.0:
+            bc, fc = accrual(cash, bb, acc_days[t], costs)
+            cash = cash - bc - fc
+        eq_borrow[t] = bc
+        eq_fin[t] = fc
         # ---- 1. fills at the open of bar t -------------------------------------------------
         # (the four-way "both legs have a bar" test is written out twice on purpose: moving it into
         # an inlined @njit helper cost 35-60 % of throughput in benchmarks/bench_backtest.py)
@@ -232,15 +251,22 @@ def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
 
         # ---- 2. mark-to-market at the close of bar t -----------------------------------------
         pv = 0.0
+        bb = 0.0
         for p in range(P):
             if math.isfinite(close_a[t, p]) and math.isfinite(open_a[t, p]):
                 last[p, 0] = close_a[t, p]
             if math.isfinite(close_b[t, p]) and math.isfinite(open_b[t, p]):
                 last[p, 1] = close_b[t, p]
             if pos[p, 0] != 0.0:
-                pv = pv + pos[p, 0] * last[p, 0]
+                v = pos[p, 0] * last[p, 0]
+                pv = pv + v
+                if v < 0.0:
+                    bb = bb - v * borrow_a[p]
             if pos[p, 1] != 0.0:
-                pv = pv + pos[p, 1] * last[p, 1]
+                v = pos[p, 1] * last[p, 1]
+                pv = pv + v
+                if v < 0.0:
+                    bb = bb - v * borrow_b[p]
         equity = cash + pv
         eq_cash[t] = cash
         eq_pv[t] = pv
@@ -342,4 +368,5 @@ def backtest_loop(bars, notional, strat, costs, st, buf, t0, sig0):
             state[p] = new
 
     st.cash[0] = cash
+    st.borrow_base[0] = bb
     return ns, nf

@@ -11,6 +11,9 @@ volume ``vol`` and side ``side`` (+1 buy, -1 sell):
 * ``commission = max(per_share * qty, min_per_order) + fee_bps / 1e4 * qty * price``.
 
 Adding a cost term = a field of ``CostModel`` (and its file key), its use here, and its tests.
+
+:func:`accrual` gives the carry costs of one bar (borrow fee and cash financing) from the balances
+of the previous mark; both loops call it at the start of every bar, before that bar's fills.
 """
 
 from __future__ import annotations
@@ -31,3 +34,16 @@ def leg_cost(side: int, qty: float, ref: float, vol: float, c) -> tuple[float, f
     gross = qty * price
     commission = max(c.per_share * qty, c.min_per_order) + c.fee_bps * 1e-4 * gross
     return price, commission, slip
+
+
+@njit(cache=True)
+def accrual(cash: float, borrow_base: float, days: float, c) -> tuple[float, float]:
+    """``(borrow, financing)`` costs of ``days`` calendar days (act/``day_count``) on the balances
+    of the previous mark: ``borrow_base`` = ``sum |units| * last_close * annual_rate`` over the
+    short legs, ``cash`` the cash balance (``cash_rate`` earned when >= 0, ``financing_rate`` paid
+    when < 0; a negative financing cost is income)."""
+    f = days / c.day_count
+    borrow = borrow_base * f
+    earned = -(c.cash_rate * cash * f)
+    financing = earned if cash >= 0.0 else c.financing_rate * (-cash) * f
+    return borrow, financing

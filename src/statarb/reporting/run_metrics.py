@@ -9,7 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from statarb.reporting import attribution, metrics, trades
+from statarb.reporting import attribution, metrics, trades, trial_stats
+from statarb.reporting.trial_stats_params import TrialStatsParams
 from statarb.storage.schema import get_table
 
 # exactly the spec §4.3 columns, in table order
@@ -41,12 +42,16 @@ def compute_run_metrics(
     bars_adjusted: pl.DataFrame | pl.LazyFrame | None = None,
     run_pair_id: str | None = None,
     params: dict[str, Any] | None = None,
+    accruals: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every metric of one run; returns the full metric dict (``row`` holds the table row).
 
     ``equity``/``fills``/``signals`` are the run's rows of ``backtest_equity``/``_fills``/
     ``_signals``. ``params`` keys: ``risk_free`` (per bar, 0), ``session_minutes`` (390),
-    ``trading_days`` (252), ``pca_components`` (1), ``equity_ts_is_bar_open`` (True).
+    ``trading_days`` (252), ``pca_components`` (1), ``equity_ts_is_bar_open`` (True),
+    ``trial_stats`` (:class:`TrialStatsParams`; absent: not computed). ``accruals``: the run's
+    per-bar ``borrow_cost`` / ``financing_cost`` (``accruals.parquet`` of the run), summed into
+    ``costs``; ``None`` leaves them unknown.
     """
     p = params or {}
     if equity.height < 2:
@@ -76,6 +81,29 @@ def compute_run_metrics(
             },
         )
     expo = trades.exposure_stats(equity, costs["traded_notional"], rm.periods_per_year)
+    costs = {**costs, **_carry(accruals)}
+    eq_np = equity["equity"].to_numpy()
+    known = [costs[k] for k in ("commissions", "slippage", "borrow", "financing")]
+    pnl = {
+        "net_pnl": float(eq_np[-1] - eq_np[0]),
+        "trading_pnl": float(eq_np[-1] - eq_np[0] + sum(known))
+        if all(v is not None for v in known)
+        else None,
+    }
+    rf = float(p.get("risk_free", 0.0))
+    tstats_trials = None
+    if p.get("trial_stats") is not None:
+        tp = TrialStatsParams.from_params(p["trial_stats"], "reporting.trial_stats")
+        r = metrics.equity_returns(equity)["ret"].to_numpy() - rf
+        tstats_trials = trial_stats.run_trial_stats(
+            r,
+            rm.periods_per_year,
+            n_trials=tp.n_trials,
+            sharpe_variance=tp.sharpe_variance,
+            psr_benchmark=tp.psr_benchmark,
+            min_trl_confidence=tp.min_trl_confidence,
+            bootstrap=tp.bootstrap.model_dump(),
+        )
 
     attr: dict[str, Any] = {"alpha": math.nan, "beta": math.nan}
     if bars_adjusted is not None:
@@ -95,6 +123,8 @@ def compute_run_metrics(
         **rm.__dict__,
         **tstats,
         "costs": costs,
+        "pnl": pnl,
+        "trial_stats": tstats_trials,
         "per_pair": per_pair,
         "exposure": expo,
         "attribution": {k: v for k, v in attr.items() if k not in ("alpha", "beta")},
@@ -119,6 +149,17 @@ def compute_run_metrics(
         "computed_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
     }
     return {"row": row, "full": _clean(full), "trips": trips}
+
+
+def _carry(accruals: pl.DataFrame | None) -> dict[str, Any]:
+    """``borrow`` and ``financing`` totals of the run (``None`` when not recorded)."""
+    if accruals is None or accruals.height == 0:
+        return {"borrow": None, "financing": None, "carry_recorded": False}
+    return {
+        "borrow": float(accruals["borrow_cost"].sum()),
+        "financing": float(accruals["financing_cost"].sum()),
+        "carry_recorded": True,
+    }
 
 
 def metrics_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -33,6 +33,14 @@ def _store_run(url: str, run: dict) -> None:
         write_frame(conn, "backtest_equity", run["equity"], mode="insert")
 
 
+def _accruals(run: dict, run_id: str) -> pl.DataFrame:
+    """Per-bar carry of the run (1.5 borrow and -0.5 financing per bar) and of another run."""
+    ts = run["equity"]["ts"]
+    mine = pl.DataFrame({"run_id": "bt_test_001", "ts": ts, "borrow_cost": 1.5,
+                         "financing_cost": -0.5})  # fmt: skip
+    return pl.concat([mine, mine.with_columns(run_id=pl.lit("bt_other"), borrow_cost=100.0)])
+
+
 def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
     sql = {
         t: SQLTableDataset(t, credentials={"con": url})
@@ -60,6 +68,7 @@ def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
             "backtest_run_id": MemoryDataset(run_id),
             "bars_adjusted": MemoryDataset(run["bars_adjusted"].lazy(), copy_mode="assign"),
             "spread_series": MemoryDataset(spreads.lazy(), copy_mode="assign"),
+            "backtest_accruals": MemoryDataset(_accruals(run, run_id).lazy(), copy_mode="assign"),
             "params:reporting": MemoryDataset(
                 with_overrides(base_params("reporting"), {"output_dir": str(run["out"])})
             ),
@@ -98,6 +107,13 @@ def test_pipeline_writes_metrics_and_reports(db_url, synthetic_run, tmp_path, ca
     assert 0.25 < row["beta"] < 0.5
     full = json.loads(row["metrics_json"])
     assert full["costs"]["commissions"] == pytest.approx(8.0)
+    n = run["equity"].height  # carry of this run only (filtered on run_id)
+    assert full["costs"]["borrow"] == pytest.approx(1.5 * n)
+    assert full["costs"]["financing"] == pytest.approx(-0.5 * n)
+    ts = full["trial_stats"]  # one run: not deflated, DSR = PSR vs 0
+    assert ts["deflated"]["applied"] is False and ts["deflated"]["dsr"] == ts["psr"]
+    assert ts["sharpe_annual"] == pytest.approx(row["sharpe_annual"], rel=1e-12)
+    assert ts["bootstrap"]["sharpe_low"] < row["sharpe_annual"] < ts["bootstrap"]["sharpe_high"]
     # re-running ("latest" = newest run) upserts the same single row
     SequentialRunner().run(create_pipeline(), _catalog(db_url, run, "latest"))
     assert read_table(get_engine(db_url), "backtest_metrics").height == 1

@@ -55,8 +55,14 @@ def compute_backtest_metrics(
     backtest_equity: Frame,
     bars_adjusted: Frame,
     params: dict[str, Any],
+    backtest_accruals: Frame | None = None,
 ) -> pl.DataFrame:
-    """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run)."""
+    """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run).
+
+    ``backtest_accruals``: per-bar borrow/financing of the runs (``RunAccrualsDataset``), summed
+    into ``metrics_json.costs``. ``params["trial_stats"]`` adds PSR, MinTRL, the DSR (deflated
+    when ``n_trials``/``sharpe_variance`` are given, e.g. by a sweep) and a bootstrap CI of the
+    Sharpe ratio as ``metrics_json.trial_stats``."""
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
     equity = _of(backtest_equity, rid)
@@ -73,6 +79,7 @@ def compute_backtest_metrics(
         bars,
         run_pair_id=run.get("pair_id"),
         params=params,
+        accruals=None if backtest_accruals is None else _of(backtest_accruals, rid),
     )
     row = res["row"]
     log.info(

@@ -23,6 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "backtest_equity",
                     "bars_adjusted",
                     "params:reporting",
+                    "backtest_accruals",
                 ],
                 outputs="backtest_metrics",
                 name="compute_backtest_metrics",
