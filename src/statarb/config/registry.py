@@ -23,6 +23,7 @@ SECTIONS: dict[str, str] = {
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
     "storage": "statarb.storage.params:StorageParams",
+    "sweep": "statarb.sweep.params:SweepParams",
 }
 
 
