@@ -17,17 +17,19 @@ so one z layer is built per (lookback, entry_z, exit_z).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from statarb.alpha.config import AlphaConfig
+from statarb.alpha.kalman_filter import kalman_hedge
 from statarb.alpha.series_chunk import series_chunk
-from statarb.alpha.spreads import kalman_spreads_for_pair
+from statarb.alpha.spreads import kalman_settings
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.stream import InputStream, RunGrid
+from statarb.conventions import UTC_US
 from statarb.sweep.grid import SweepPoint
 
 Lookback = tuple[float | None, int | None]
@@ -112,7 +114,6 @@ def recompute(
             "sweep: lookbacks can be swept in alpha.selection.mode 'walk_forward' only (the "
             "formation mode freezes the hedge ratio, there is no Kalman delta)"
         )
-    interval = timedelta(minutes=alpha.bar_minutes)
     syms = sorted({s for _, a, b in pairs for s in (a, b)})
     local = {s: i for i, s in enumerate(syms)}
     cols = panel.select(pl.col(s).cast(pl.Float64).fill_null(np.nan) for s in syms).to_numpy()
@@ -125,14 +126,36 @@ def recompute(
         return spreads, ou
     parts = []
     for pair_id, ia, ib in idx:
+        # one filter pass over the whole history: the same numbers as the alpha pipeline's
+        # window-by-window run (kalman_spreads_for_pair carries the posterior between windows)
         ok = np.isfinite(cols[:, ia]) & np.isfinite(cols[:, ib])
-        leg = pl.DataFrame(
-            {"datetime": times.filter(pl.Series(ok)), "price_a": cols[ok, ia],
-             "price_b": cols[ok, ib]}
-        )  # fmt: skip
-        s, _ = kalman_spreads_for_pair(pair_id, leg, schedule, alpha.kalman, interval, False)
-        parts.append(s)
+        y, x = cols[ok, ia], cols[ok, ib]
+        if y.size == 0:
+            continue
+        q, R, state = kalman_settings(alpha.kalman, y[0], pair_id)
+        res = kalman_hedge(y, x, q * np.eye(2), R, state)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "pair_id": pl.Series([pair_id] * y.size, dtype=pl.String),
+                    "datetime": times.filter(pl.Series(ok)).cast(UTC_US),
+                    "spread": res.spread,
+                    "beta": res.beta,
+                    "z_score": res.z_score,
+                }
+            )  # fmt: skip
+        )
     return pl.concat(parts), None
+
+
+def _legs(stream: InputStream, n: int) -> dict[str, np.ndarray]:
+    """The legs' ``(T, P)`` open/close/volume on the run grid (as ``InputStream.chunk``)."""
+    bf = stream._bar_fields(0, n)
+    out = {}
+    for leg, idx in (("a", stream.ia), ("b", stream.ib)):
+        for f, name in (("open", "open"), ("close", "close"), ("volume", "vol")):
+            out[f"{name}_{leg}"] = np.ascontiguousarray(bf[f][:, idx])
+    return out
 
 
 def build_stacks(
@@ -162,7 +185,7 @@ def build_stacks(
     panel = None
     fields: dict[str, list[np.ndarray]] = {"beta": [], "tradable": [], "spread": [], "z": []}
     z_keys: list[tuple] = []
-    legs = None
+    legs: dict[str, np.ndarray] | None = None
     stream = None
     for lb in lookbacks:
         if is_configured(alpha, lb) and not force_recompute:
@@ -177,7 +200,7 @@ def build_stacks(
         )  # fmt: skip
         n = stream.grid.ts.size
         if legs is None:
-            legs, _ = stream.chunk(0, n)
+            legs = _legs(stream, n)
         combos = sorted({(p.entry_z, p.exit_z) for p in points if p.lookback == lb})
         for k, (entry, exit_) in enumerate(combos if ou_src else [(base.entry_z, base.exit_z)]):
             stream.cfg = replace(base, entry_z=float(entry), exit_z=float(exit_))
@@ -190,8 +213,8 @@ def build_stacks(
             z_keys.append((lb, float(entry), float(exit_)) if ou_src else (lb,))
     assert legs is not None and stream is not None
     return SignalStacks(
-        stream.grid, legs.open_a, legs.close_a, legs.vol_a, legs.open_b, legs.close_b,
-        legs.vol_b, np.stack(fields["beta"]), np.stack(fields["tradable"]),
+        stream.grid, legs["open_a"], legs["close_a"], legs["vol_a"], legs["open_b"],
+        legs["close_b"], legs["vol_b"], np.stack(fields["beta"]), np.stack(fields["tradable"]),
         np.stack(fields["spread"]), np.stack(fields["z"]), list(lookbacks), z_keys,
     )  # fmt: skip
 
