@@ -34,14 +34,14 @@ POINTS = [
 
 
 def _inputs(seed: int = 3):
-    # one-minute bars round the clock: 7200 bars = 5 New York dates
+    # one-minute bars round the clock from 2024-01-02 09:30 New York: 7200 bars span 6 dates
     return synthetic_inputs(7200, 2, seed=seed, ou_phi=0.97, missing_frac=0.01, gate_off_frac=0.1)
 
 
 def test_windows_follow_sessions() -> None:
     inputs = _inputs()
     starts = session_starts(inputs.ts, "America/New_York")
-    assert starts[0] == 0 and starts.size == 6  # 2024-01-02 00:00 UTC is Jan 1 19:00 in New York
+    assert starts[0] == 0 and starts.size == 6
     wins = make_windows(inputs.ts, "America/New_York", 2, 1)
     assert [w.trading[0] for w in wins] == list(starts[2:])
     for i, w in enumerate(wins):
