@@ -161,5 +161,8 @@ def test_a_sweep_run_id_cannot_be_reused(setup, db_url: str) -> None:
     taken = res.filter(~pl.col("has_events"))["run_id"][0]
     with pytest.raises(DatasetError) as err:  # Kedro wraps the dataset's error
         SequentialRunner().run(backtest_pipeline(), make_catalog({"run_id": taken}))
-    assert isinstance(err.value.__cause__, RunExistsError)
-    assert f"run_id {taken!r} is a configuration of sweep" in str(err.value.__cause__)
+    cause = err.value
+    while cause.__cause__ is not None:  # Kedro wraps twice
+        cause = cause.__cause__
+    assert isinstance(cause, RunExistsError)
+    assert f"run_id {taken!r} is a configuration of sweep" in str(cause)
