@@ -120,3 +120,38 @@ def test_sweep_section_is_strict() -> None:
 def test_default_grid_has_at_least_100_configurations() -> None:
     sp = SweepParams.from_params(base_params("sweep"), "sweep")
     assert len(expand(sp.grid)) >= 100
+
+
+def test_ou_bands_sweep_equals_engine_runs(market) -> None:
+    """signal_source ou_bands: the score depends on entry/exit, one z layer per (lookback, entry,
+    exit); every configuration's equity == the engine on prepare_inputs of its own config."""
+    from dataclasses import replace
+
+    from statarb.backtest.engine import run_numba
+    from statarb.backtest.inputs import prepare_inputs
+    from statarb.sweep.runner import sweep_equity
+
+    bars, stored, ou, coint, pairs, alpha, panel = market
+    base = replace(_base(), signal_source="ou_bands", max_gross_leverage=0.0)
+    pts = [
+        SweepPoint(e, x, 4.0, 0, None, w, 1.0)
+        for w in (None, 1000) for e in (1.5, 2.0) for x in (0.0, 0.5)
+    ]  # fmt: skip
+    s = lookbacks.build_stacks(
+        pts, base, alpha, bars.lazy(), stored.lazy(), ou, coint, pairs, lambda: panel
+    )
+    assert s.beta.shape[0] == 2 and s.z.shape[0] == 8  # 2 lookbacks x 4 (entry, exit)
+    eq, _ = sweep_equity(pts, base, s)
+    ids = [p for p, _, _ in pairs]
+    checked = 0
+    for j, p in enumerate(pts):
+        if p.ou_window_bars is not None:
+            continue
+        cfg = config_for(base, p)
+        inp = prepare_inputs(bars.lazy(), stored.lazy(), coint, ids, cfg, ou)
+        raw = run_numba(inp, cfg)
+        np.testing.assert_array_equal(eq[:, j], raw.equity, err_msg=str(p))
+        checked += len(raw.fill_t) > 0
+    assert checked >= 2  # some configurations trade
+    a, b = s.layers(pts[0], "ou_bands"), s.layers(pts[4], "ou_bands")
+    assert a[0] != b[0] and not np.array_equal(s.z[a[1]], s.z[b[1]], equal_nan=True)

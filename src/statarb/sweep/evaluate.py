@@ -29,7 +29,7 @@ def evaluate(
     out = run_sweep(points, base, stacks, formation, max_buffer_bytes)
     if not windows:
         return out, None
-    full = out.metrics["sharpe_annual"].fill_nan(None).fill_null(float("nan")).to_numpy()
+    full = out.metrics["sharpe_annual"].to_numpy()  # NaN where undefined
     res = walk_forward(
         points, base, stacks, windows, out.window_sharpe, rank_cost_scale,
         out.periods_per_year, full,

@@ -3,6 +3,7 @@ in one pass, walk forward, and hand the sweep (and its top-k runs) to ``SweepDat
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -125,8 +126,6 @@ def run_sweep_node(
 
 
 def _dumps(obj: Any) -> str:
-    import json
-
     return json.dumps(obj, sort_keys=True, default=str)
 
 
