@@ -4,8 +4,9 @@ The loop is the backtest event loop of :mod:`statarb.kernels.backtest_loop` with
 per bar ``t`` and per configuration ``c`` it performs, for all pairs, the engine's three steps
 (fills at the open, mark at the close, decisions at the close) on the configuration's own state
 (positions, pending orders, cash, holding counters, arming), so each configuration's equity is
-*bit-identical* to one engine run with that configuration (tested against the engine's reference
-loop in ``tests/sweep``). What is shared across configurations is only what does not depend on
+*bit-identical* to one engine run with that configuration. The plain reference twin is
+:func:`statarb.sweep.reference.sweep_equity_reference` (the engine's readable Python loop, once
+per configuration); ``tests/sweep`` checks the two agree bit for bit. What is shared across configurations is only what does not depend on
 them: the bars, the last valid closes and the gating flag; the score ``z`` and the hedge ratio
 ``beta`` come from stacks indexed per configuration (one layer per distinct lookback, computed
 once per lookback value by :mod:`statarb.sweep.lookbacks`).
