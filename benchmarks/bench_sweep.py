@@ -73,9 +73,10 @@ def time_vectorbt(path: str) -> dict:
         init_cash=1e6, cash_sharing=True, group_by=groups, freq="1min",
     )  # fmt: skip
     close = pd.DataFrame(closes, index=idx)
-    vbt.Portfolio.from_signals(close.iloc[:50], **{
-        k: (v[:50] if isinstance(v, np.ndarray) else v.iloc[:50] if hasattr(v, "iloc") else v)
-        for k, v in kwargs.items()})  # warm-up: numba compilation  # fmt: skip
+    rows = ("entries", "exits", "short_entries", "short_exits", "price")  # time axis only
+    warm = {k: (v.iloc[:50] if hasattr(v, "iloc") else v[:50]) if k in rows else v
+            for k, v in kwargs.items()}  # fmt: skip
+    vbt.Portfolio.from_signals(close.iloc[:50], **warm).value()  # warm-up: numba compilation
     t0 = time.perf_counter()
     pf = vbt.Portfolio.from_signals(close, **kwargs)
     pf.value()
