@@ -77,10 +77,13 @@ def time_vectorbt(path: str) -> dict:
     warm = {k: (v.iloc[:50] if hasattr(v, "iloc") else v[:50]) if k in rows else v
             for k, v in kwargs.items()}  # fmt: skip
     vbt.Portfolio.from_signals(close.iloc[:50], **warm).value()  # warm-up: numba compilation
-    t0 = time.perf_counter()
-    pf = vbt.Portfolio.from_signals(close, **kwargs)
-    pf.value()
-    return {"engine": "vectorbt from_signals", "seconds": time.perf_counter() - t0}
+    best = np.inf
+    for _ in range(2):  # best of two (the first full-size call may still compile or cache)
+        t0 = time.perf_counter()
+        pf = vbt.Portfolio.from_signals(close, **kwargs)
+        pf.value()
+        best = min(best, time.perf_counter() - t0)
+    return {"engine": "vectorbt from_signals", "seconds": best}
 
 
 def ours(T: int, P: int, repeats: int, tmp: Path) -> tuple[list[dict], Path, int]:
