@@ -1,4 +1,8 @@
-"""Registers the project's pipelines: one per stage, ``__default__`` runs them all in order."""
+"""Registers the project's pipelines: one per stage, ``__default__`` runs them all in order.
+
+Pipelines outside the stages (``sweep``, docs/research.md) are registered by ``find_pipelines``
+and run on demand (``kedro run --pipelines sweep``); they are not part of ``__default__``.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -63,7 +64,7 @@ def test_0001_to_head_keeps_every_row_and_adds_selection_log(db_url: str) -> Non
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
     with eng.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
-    assert [v[0] for v in versions] == [1, 2, 3, 4]
+    assert [v[0] for v in versions] == [1, 2, 3, 4, 5]
     row = pl.DataFrame(
         {
             "pair_id": ["AAPL_MSFT"],
@@ -188,4 +189,38 @@ def test_statarb_db_upgrade_migrates_a_0003_database_without_loss(db_url: str) -
     eng = database.get_engine(db_url)
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
     assert _checksum(eng, "bar_partition_index", V3_INDEX_COLUMNS) == index_before
+    database.dispose_engines()
+
+
+# ---- 0004 -> 0005 (sweeps, sweep_results) -----------------------------------------------------
+def test_0004_to_0005_keeps_rows_adds_sweep_tables_and_downgrades(db_url: str) -> None:
+    _write_at_0003(db_url)
+    database.upgrade(db_url, "0004")
+    eng = database.get_engine(db_url)
+    before = {t: _checksum(eng, t) for t in OLD_TABLES}
+    database.upgrade(db_url, "0005")
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    insp = sa.inspect(eng)
+    assert {"sweeps", "sweep_results"} <= set(insp.get_table_names())
+    with eng.begin() as conn:  # the FK and the unique run_id hold
+        conn.execute(
+            sa.text(
+                "INSERT INTO sweeps (sweep_id, strategy_name, n_configs, n_trials, created_at) "
+                "VALUES ('sw_20260101_001', 's', 1, 1, :t)"
+            ),
+            {"t": utc(2024, 2, 1).replace(tzinfo=None)},
+        )
+        row = (
+            "INSERT INTO sweep_results (sweep_id, run_id, entry_z, exit_z, stop_z, "
+            "max_holding_bars, cost_scale, has_events, config_json) VALUES "
+            "('sw_20260101_001', 'bt_20260101_001', 2, 0.5, 4, 0, 1, false, '{}')"
+        )
+        conn.execute(sa.text(row))
+    with pytest.raises(sa.exc.IntegrityError), eng.begin() as conn:
+        conn.execute(sa.text(row))
+    database.dispose_engines()
+    command.downgrade(database.alembic_config(db_url), "0004")
+    eng = database.get_engine(db_url)
+    assert not {"sweeps", "sweep_results"} & set(sa.inspect(eng).get_table_names())
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
     database.dispose_engines()

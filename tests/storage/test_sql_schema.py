@@ -172,6 +172,47 @@ bar_partition_index
   start_ts TIMESTAMP NN
   end_ts TIMESTAMP NN
   batch_id INTEGER FK data_batches.batch_id
+sweeps
+  sweep_id TEXT PK
+  strategy_name TEXT NN
+  start_ts TIMESTAMP
+  end_ts TIMESTAMP
+  n_configs INTEGER NN
+  n_trials INTEGER NN
+  sharpe_variance REAL
+  periods_per_year REAL
+  rank_cost_scale REAL
+  config_json TEXT
+  cost_sensitivity_json TEXT
+  walk_forward_json TEXT
+  created_at TIMESTAMP NN
+sweep_results
+  id INTEGER PK
+  sweep_id TEXT NN FK sweeps.sweep_id
+  run_id TEXT NN
+  entry_z REAL NN
+  exit_z REAL NN
+  stop_z REAL NN
+  max_holding_bars INTEGER NN
+  kalman_delta REAL
+  ou_window_bars INTEGER
+  cost_scale REAL NN
+  sharpe_annual REAL
+  sortino_annual REAL
+  max_drawdown REAL
+  total_return REAL
+  annual_return REAL
+  annual_volatility REAL
+  pnl REAL
+  final_equity REAL
+  num_signals INTEGER
+  num_fills INTEGER
+  num_trades INTEGER
+  commission REAL
+  slippage_cost REAL
+  rank INTEGER
+  has_events BOOLEAN NN
+  config_json TEXT NN
 """
 
 SPEC_UNIQUES = {
@@ -179,6 +220,7 @@ SPEC_UNIQUES = {
     "backtest_equity": [("run_id", "ts")],
     "selection_log": [("pair_id", "test_ts")],
     "bar_partition_index": [("store", "source", "symbol_id", "date", "batch_id")],
+    "sweep_results": [("run_id",)],
 }
 
 # §7.2: column lists that must lead some index, unique constraint or primary key
@@ -286,7 +328,9 @@ def test_migrated_db_has_no_autogenerate_diff_and_version_row(engine: sa.Engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
         rows = conn.execute(sa.text("SELECT version, applied_at FROM schema_version")).all()
-    assert [r.version for r in rows] == [1, 2, 3, 4] and all(r.applied_at is not None for r in rows)
+    assert [r.version for r in rows] == [1, 2, 3, 4, 5] and all(
+        r.applied_at is not None for r in rows
+    )
     url = engine.url.render_as_string(hide_password=False)
     assert database.current_revision(url) == database.head_revision()
     database.upgrade(url)  # idempotent at head

@@ -213,14 +213,16 @@ def _numeric_fields() -> list:
     return [f for f in fields(CostModel) if f.type in ("float", float)]
 
 
-_RECORD: list = []
+#: The record type of :meth:`CostModel.record`: ONE module-level class, so numba compiles the
+#: kernels once per type and its on-disk cache (``cache=True``) matches in the next process (a
+#: class made inside a function is pickled by value and never matches: every process recompiled
+#: ``backtest_loop``, ~6 s).
+CostRecord = namedtuple("CostRecord", [f.name for f in _numeric_fields()])
 
 
 def _cost_record_type():
-    """One namedtuple class for every record (numba compiles the kernels once per type)."""
-    if not _RECORD:
-        _RECORD.append(namedtuple("CostRecord", [f.name for f in _numeric_fields()]))
-    return _RECORD[0]
+    """The namedtuple class of every record (:data:`CostRecord`)."""
+    return CostRecord
 
 
 def load_costs(path: str | Path) -> CostModel:

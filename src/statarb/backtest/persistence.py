@@ -111,18 +111,51 @@ def _lock(conn: sa.Connection) -> None:
 
 
 def next_run_id(conn: sa.Connection, day: datetime) -> str:
-    """``bt_YYYYMMDD_NNN`` with the next free ``NNN`` for ``day`` (001 for the first run)."""
+    """``bt_YYYYMMDD_NNN`` with the next free ``NNN`` for ``day`` (001 for the first run).
+
+    Ids held by sweep configurations (``sweep_results.run_id``, docs/research.md) count as taken:
+    every configuration of a sweep is a run, stored in full or not."""
+    return next_run_ids(conn, day, 1)[0]
+
+
+def next_run_ids(conn: sa.Connection, day: datetime, n: int) -> list[str]:
+    """The next ``n`` free ids ``bt_YYYYMMDD_NNN`` of ``day`` (over ``backtest_runs`` and
+    ``sweep_results``); call inside the allocating transaction (after :func:`_lock`)."""
     prefix = f"bt_{day:%Y%m%d}_"
-    rows = conn.execute(
-        sa.text("SELECT run_id FROM backtest_runs WHERE run_id LIKE :p"), {"p": prefix + "%"}
-    ).scalars()
-    nums = [int(m.group(2)) for r in rows if (m := RUN_ID_RE.match(r))]
-    return f"{prefix}{max(nums, default=0) + 1:03d}"
+    q = (
+        "SELECT run_id FROM backtest_runs WHERE run_id LIKE :p "
+        "UNION SELECT run_id FROM sweep_results WHERE run_id LIKE :p"
+    )
+    rows = conn.execute(sa.text(q), {"p": prefix + "%"}).scalars()
+    top = max((int(m.group(2)) for r in rows if (m := RUN_ID_RE.match(r))), default=0)
+    return [f"{prefix}{top + i:03d}" for i in range(1, n + 1)]
 
 
 def run_exists(conn: sa.Connection, run_id: str) -> bool:
     q = sa.text("SELECT 1 FROM backtest_runs WHERE run_id = :r")
     return conn.execute(q, {"r": run_id}).first() is not None
+
+
+def sweep_of(conn: sa.Connection, run_id: str) -> str | None:
+    """The ``sweep_id`` holding ``run_id`` as one of its configurations, if any."""
+    q = sa.text("SELECT sweep_id FROM sweep_results WHERE run_id = :r")
+    return conn.execute(q, {"r": run_id}).scalar()
+
+
+def check_sweep_reservation(conn: sa.Connection, run_id: str, sweep_id: str | None) -> None:
+    """A given ``run_id`` held by a sweep configuration may be stored only by that sweep (its
+    top-k events), and a sweep may store only the ids it holds."""
+    owner = sweep_of(conn, run_id)
+    if owner == sweep_id:
+        return
+    if owner is None:
+        raise RunExistsError(
+            f"sweep_results: run_id {run_id!r} is not a configuration of sweep {sweep_id!r}"
+        )
+    raise RunExistsError(
+        f"sweep_results: run_id {run_id!r} is a configuration of sweep {owner!r}; runs are "
+        "immutable (spec §9.3) - use a new run_id for a new configuration"
+    )
 
 
 def build_config_json(cfg: BacktestConfig, result: BacktestResult, extra: dict | None) -> str:
@@ -162,6 +195,8 @@ def save_run(
                     f"backtest_runs: run_id {run_id!r} already exists; runs are immutable "
                     "(spec §9.3) - use a new run_id for a new configuration"
                 )
+            else:
+                check_sweep_reservation(conn, run_id, (extra_config or {}).get("sweep_id"))
             runs = pl.DataFrame(
                 {
                     "run_id": [run_id],

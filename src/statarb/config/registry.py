@@ -24,6 +24,7 @@ SECTIONS: dict[str, str] = {
     "ingestion": "statarb.ingest.config:IngestionConfig",
     "preprocessing": "statarb.preprocess.params:PreprocessingParams",
     "storage": "statarb.storage.params:StorageParams",
+    "sweep": "statarb.sweep.params:SweepParams",
     "synthetic": "statarb.synthetic.config:SyntheticConfig",
 }
 

@@ -332,6 +332,8 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "selection_log": ("pair_id", "test_ts"),
     "data_batches": ("batch_id",),
     "bar_partition_index": ("id",),
+    "sweeps": ("sweep_id",),
+    "sweep_results": ("id",),
     "schema_version": ("version",),
 }
 
@@ -385,7 +387,13 @@ PY_CHECKS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
 }
 
 #: Tables beyond spec §4 that the project adds (documented in docs/architecture.md).
-EXTENSION_TABLES: tuple[str, ...] = ("selection_log", "data_batches", "bar_partition_index")
+EXTENSION_TABLES: tuple[str, ...] = (
+    "selection_log",
+    "data_batches",
+    "bar_partition_index",
+    "sweeps",
+    "sweep_results",
+)
 
 #: Tables of spec §4 (the ones the Kedro dataset may load and save, with EXTENSION_TABLES).
 SPEC_TABLES: tuple[str, ...] = (
@@ -412,5 +420,7 @@ def get_table(name: str) -> sa.Table:
         raise KeyError(f"unknown table {name!r}; known tables: {known}") from None
 
 
-# Tables of versioned reprocessing and the HDF5 index live in their own module (same metadata).
+# Tables of sweeps, of versioned reprocessing and the HDF5 index live in their own modules (same
+# metadata).
+from statarb.storage import schema_sweep as _schema_sweep  # noqa: E402,F401
 from statarb.storage import schema_versioning as _schema_versioning  # noqa: E402,F401

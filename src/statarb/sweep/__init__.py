@@ -1,0 +1,2 @@
+"""Parameter sweeps in one pass, immutable per-configuration runs and walk-forward out-of-sample
+evaluation (docs/research.md)."""
