@@ -29,7 +29,9 @@ Layout (vectorbt's ``nb`` style: arrays and records, no positional scalars):
 * ``eq_out`` ``(T, C)``: equity at the close of every bar; ``counters`` ``(C, N_COUNTERS)``.
 
 Costs: the same formula and operation order as :func:`statarb.kernels.costs.leg_cost`, with the
-cost terms of the configuration (fees and slippage scaled for the cost-sensitivity report).
+cost terms of the configuration (fees and slippage scaled for the cost-sensitivity report); carry
+costs (borrow fee, cash financing) by :func:`statarb.kernels.costs.accrual` at the start of every
+bar on the configuration's previous mark, as the engine does (not scaled by the cost scale).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+
+from statarb.kernels.costs import accrual
 
 EPS = 1e-9
 # counters per configuration
@@ -58,6 +62,7 @@ class SweepBarsNb(NamedTuple):
     beta: np.ndarray  # (L, T, P)
     z: np.ndarray  # (Z, T, P)
     tradable: np.ndarray  # (L, T, P) bool
+    days: np.ndarray  # (T,) calendar days since the previous bar of the run (carry costs)
 
 
 class SweepGridNb(NamedTuple):
@@ -85,6 +90,12 @@ class SharedNb(NamedTuple):
     max_participation: float
     carry: bool
     impact_alpha: float
+    # carry costs (statarb.kernels.costs.accrual reads these three by name)
+    day_count: float
+    cash_rate: float
+    financing_rate: float
+    borrow_a: np.ndarray  # (P,) annual borrow fee of leg A (paid while short)
+    borrow_b: np.ndarray  # (P,)
 
 
 class SweepState(NamedTuple):
@@ -100,6 +111,7 @@ class SweepState(NamedTuple):
     o_start: np.ndarray
     o_tgt: np.ndarray  # (C, P, 2)
     cash: np.ndarray  # (C,)
+    borrow_base: np.ndarray  # (C,) sum |short units| * last close * rate at the last mark
 
 
 def new_sweep_state(n_configs: int, n_pairs: int, capital: float) -> SweepState:
@@ -109,7 +121,7 @@ def new_sweep_state(n_configs: int, n_pairs: int, capital: float) -> SweepState:
         np.full((p, 2), np.nan), np.zeros((c, p, 2)), np.zeros((c, p), np.int64),
         np.zeros((c, p), np.int64), np.ones((c, p), np.bool_), np.zeros((c, p)),
         np.zeros((c, p), np.bool_), np.zeros((c, p), np.int64), np.zeros((c, p, 2)),
-        np.full(c, float(capital)),
+        np.full(c, float(capital)), np.zeros(c),
     )  # fmt: skip
 
 
@@ -143,6 +155,10 @@ def sweep_loop(bars, notional, grid, shared, st, eq_out, counters, t0):
             lb = grid.beta_layer[c]
             lz = grid.z_layer[c]
             cc = cash[c]
+            # ---- 0. carry since the previous mark (accrual, as backtest_loop) -------------
+            if bars.days[t] > 0.0:
+                bc, fc = accrual(cc, st.borrow_base[c], bars.days[t], shared)
+                cc = cc - bc - fc
             # ---- 1. fills at the open of bar t ---------------------------------------------
             for p in range(P):
                 if not o_active[c, p] or o_start[c, p] > tg:
@@ -200,11 +216,19 @@ def sweep_loop(bars, notional, grid, shared, st, eq_out, counters, t0):
 
             # ---- 2. mark-to-market at the close of bar t -------------------------------------
             pv = 0.0
+            bb = 0.0
             for p in range(P):
                 if pos[c, p, 0] != 0.0:
-                    pv = pv + pos[c, p, 0] * last[p, 0]
+                    v = pos[c, p, 0] * last[p, 0]
+                    pv = pv + v
+                    if v < 0.0:
+                        bb = bb - v * shared.borrow_a[p]
                 if pos[c, p, 1] != 0.0:
-                    pv = pv + pos[c, p, 1] * last[p, 1]
+                    v = pos[c, p, 1] * last[p, 1]
+                    pv = pv + v
+                    if v < 0.0:
+                        bb = bb - v * shared.borrow_b[p]
+            st.borrow_base[c] = bb
             equity = cc + pv
             eq_out[t, c] = equity
 

@@ -28,6 +28,7 @@ from statarb.alpha.kalman_filter import kalman_hedge
 from statarb.alpha.series_chunk import series_chunk
 from statarb.alpha.spreads import kalman_settings
 from statarb.backtest.config import BacktestConfig
+from statarb.backtest.costs import accrual_days
 from statarb.backtest.stream import InputStream, RunGrid
 from statarb.conventions import UTC_US
 from statarb.sweep.grid import SweepPoint
@@ -52,6 +53,12 @@ class SignalStacks:
     z: np.ndarray
     beta_keys: list[Lookback]
     z_keys: list[tuple]
+    days: np.ndarray | None = None  # accrual days of the run's bars (None: from grid.ts)
+
+    def accrual(self) -> np.ndarray:
+        """Calendar days since the previous bar of the run (:func:`accrual_days`; a view keeps
+        its parent's, so its first bar accrues over the gap to the bar before the view)."""
+        return accrual_days(self.grid.ts) if self.days is None else self.days
 
     def layers(self, point: SweepPoint, signal_source: str) -> tuple[int, int]:
         """``(beta layer, z layer)`` of ``point``."""
@@ -66,7 +73,7 @@ class SignalStacks:
         return SignalStacks(
             g, self.open_a[s], self.close_a[s], self.vol_a[s], self.open_b[s], self.close_b[s],
             self.vol_b[s], self.beta[:, s], self.tradable[:, s], self.spread[:, s], self.z[:, s],
-            self.beta_keys, self.z_keys,
+            self.beta_keys, self.z_keys, self.accrual()[s],
         )  # fmt: skip
 
 

@@ -69,9 +69,11 @@ def grid_record(points: list[SweepPoint], base: BacktestConfig, stacks: SignalSt
         np.array([c.costs.impact_k_bps for c in cfgs], f8),
     )  # fmt: skip
     c = base.costs
+    rates_a, rates_b = c.leg_borrow_rates(stacks.grid.symbols_a, stacks.grid.symbols_b)
     shared = k.SharedNb(
         float(base.max_gross_leverage), int(base.latency_bars), bool(base.integer_shares),
         float(c.max_participation), c.remainder == "carry", float(c.impact_alpha),
+        float(c.day_count), float(c.cash_rate), float(c.financing_rate), rates_a, rates_b,
     )  # fmt: skip
     return grid, shared
 
@@ -79,7 +81,7 @@ def grid_record(points: list[SweepPoint], base: BacktestConfig, stacks: SignalSt
 def bars_record(stacks: SignalStacks) -> k.SweepBarsNb:
     return k.SweepBarsNb(
         stacks.open_a, stacks.close_a, stacks.vol_a, stacks.open_b, stacks.close_b, stacks.vol_b,
-        stacks.beta, stacks.z, stacks.tradable,
+        stacks.beta, stacks.z, stacks.tradable, stacks.accrual(),
     )  # fmt: skip
 
 
