@@ -345,3 +345,32 @@ def cold_load_s(path: Path, repeats: int = 3, width: int = 1200, height: int = 1
         finally:
             cdp.close()
     return out
+
+
+BASELINE_REF_S = 1.2
+"""Cold load of a page holding only the inlined plotly.js on this project's reference machine (the
+shared 2-core box, lightly loaded): the load budgets below hold on a machine this fast."""
+
+
+def load_budget_check(page: Path, workdir: Path, budget_s: float, repeats: int = 2) -> dict:
+    """Cold load time of ``page`` against ``budget_s``, scaled to the machine's current speed.
+
+    Loads ``page`` and a page with only the inlined plotly.js (the same bundle) ``repeats`` times
+    each in fresh browser contexts (:func:`cold_load_s`) and returns ``page_s`` / ``plotly_s``
+    (minima) and ``budget_s`` = the budget times ``max(1, plotly_s / BASELINE_REF_S)``: on a
+    machine as fast as the reference the budget is exactly ``budget_s``; on a loaded one it
+    stretches by the slowdown measured on plotly.js in the same minute (CPU contention from
+    other processes must not fail the test, a slow page must)."""
+    import plotly.offline
+
+    base = Path(workdir) / "plotly_only.html"
+    base.write_text(
+        f"<html><head><script>{plotly.offline.get_plotlyjs()}</script></head><body>p</body></html>"
+    )
+    plotly_s = min(cold_load_s(base, repeats))
+    page_s = min(cold_load_s(page, repeats))
+    return {
+        "page_s": page_s,
+        "plotly_s": plotly_s,
+        "budget_s": budget_s * max(1.0, plotly_s / BASELINE_REF_S),
+    }
