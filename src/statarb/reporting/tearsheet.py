@@ -155,31 +155,10 @@ def _pair_rows(
     )
 
 
-def render_tearsheet(
-    out_root: str | Path,
-    run: dict[str, Any],
-    row: dict[str, Any],
-    full: dict[str, Any],
-    equity: pl.DataFrame,
-    signals: pl.DataFrame | None = None,
-    trips: pl.DataFrame | None = None,
-    spreads: dict[str, pl.DataFrame] | None = None,
-    ou: dict[str, pl.DataFrame] | None = None,
-    thresholds_in: str = "spread",
-    max_pair_plots: int = 8,
-    max_points: int = figures.MAX_POINTS,
-    webgl: bool = False,
-    rolling_window: int = 390,
-    top_drawdowns: int = 5,
-    selection: dict[str, pl.DataFrame] | None = None,
-    research: dict[str, pl.DataFrame | None] | None = None,
-    risk_free: float = 0.0,
-) -> Path:
-    """Write ``<out_root>/<run_id>/tearsheet.html`` and return its path (:func:`tearsheet_html`)."""
-    html = tearsheet_html(
-        run, row, full, equity, signals, trips, spreads, ou, thresholds_in, max_pair_plots,
-        max_points, webgl, rolling_window, top_drawdowns, selection, research, risk_free,
-    )  # fmt: skip
+def render_tearsheet(out_root: str | Path, run: dict[str, Any], *args: Any, **kwargs: Any) -> Path:
+    """Write ``<out_root>/<run_id>/tearsheet.html`` (atomically) and return its path; the other
+    arguments are those of :func:`tearsheet_html`."""
+    html = tearsheet_html(run, *args, **kwargs)
     return _atomic_write(Path(out_root) / str(run["run_id"]) / "tearsheet.html", html)
 
 
