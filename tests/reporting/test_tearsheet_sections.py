@@ -170,9 +170,9 @@ def test_research_sections_are_omitted_without_their_frames(synthetic_run, tmp_p
     for html in (plain, other):  # absent, or only rows of another run: no section, no error
         assert "Research: sweep" not in html and 'id="trial-stats"' not in html
         assert 'id="cost-sensitivity"' not in html and 'id="walk-forward"' not in html
-    # trial statistics fall back to metrics_json.trial_stats
+    # trial statistics fall back to metrics_json.trial_stats (nested, as trial_stats writes it)
     res = compute_run_metrics(RUN, synthetic_run["equity"], synthetic_run["fills"])
-    full = {**res["full"], "trial_stats": {"psr": 0.5, "dsr": None}}
+    full = {**res["full"], "trial_stats": {"psr": 0.5, "deflated": {"dsr": None}}}
     html = tearsheet.tearsheet_html(
         synthetic_run["runs"].row(0, named=True), res["row"], full, synthetic_run["equity"]
     )
@@ -222,3 +222,35 @@ def test_figures_below_the_fold_are_drawn_lazily(synthetic_run, tmp_path):
     assert "IntersectionObserver" in script and "statarbDrawAll" in script
     assert script.count("Plotly.newPlot") == 1  # one drawing routine, data in one JSON block
     assert html.count("<script") == 3  # plotly.js, the data block, the drawing script
+
+
+def test_nested_metrics_json_trial_stats_are_flattened():
+    nested = {
+        "psr": 0.97,
+        "psr_benchmark_annual": 0.0,
+        "min_track_record": {"bars": 5200.0, "years": 0.05, "confidence": 0.95},
+        "deflated": {
+            "applied": True,
+            "n_trials": 120,
+            "sharpe_variance_annual": 0.4,
+            "expected_max_sharpe_annual": 1.6,
+            "dsr": 0.71,
+        },
+        "bootstrap": {"sharpe_low": 0.3, "sharpe_high": 2.9, "confidence": 0.95},
+    }
+    flat = research_frames.flat_trial_stats(nested)
+    assert flat == {
+        "psr": 0.97,
+        "psr_benchmark_annual": 0.0,
+        "min_trl": 5200.0,
+        "dsr": 0.71,
+        "benchmark_sharpe": 1.6,
+        "n_trials": 120,
+        "sharpe_variance": 0.4,
+        "sharpe_ci_low": 0.3,
+        "sharpe_ci_high": 2.9,
+        "ci_level": 0.95,
+    }
+    rows = research_frames.trial_stats_rows({**nested, "dsr": 0.5})  # a flat key wins
+    assert ("Deflated Sharpe ratio", 0.5) in rows and len(rows) == 10
+    assert research_frames.trial_stats_rows({"reason": "no variance"}) == []

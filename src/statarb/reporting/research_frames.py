@@ -15,9 +15,11 @@ empty or has no row for the run is omitted. Required columns and their types:
   ``fold`` int (the out-of-sample window a mark belongs to: boundaries drawn).
 * ``cost_sensitivity`` -- ``run_id`` str, ``cost_scale`` f64 (fees and slippage multiplier,
   e.g. 0, 1, 2, 4), ``sharpe_annual`` f64, ``net_pnl`` f64.
-* ``trial_stats`` -- a mapping (``metrics_json.trial_stats`` of the run, or one row of a frame):
-  any of ``psr``, ``dsr``, ``min_trl``, ``sharpe_ci_low``, ``sharpe_ci_high``, ``ci_level``,
-  ``n_trials``, ``sharpe_variance``, ``benchmark_sharpe`` (see :data:`TRIAL_STATS_LABELS`).
+* ``trial_stats`` -- a mapping (one row of a frame with ``run_id``, or else the run's
+  ``metrics_json.trial_stats`` block, nested as :mod:`statarb.reporting.trial_stats` writes it):
+  any of ``psr``, ``psr_benchmark_annual``, ``dsr``, ``benchmark_sharpe``, ``min_trl`` (bars),
+  ``sharpe_ci_low``, ``sharpe_ci_high``, ``ci_level``, ``n_trials``, ``sharpe_variance``
+  (see :data:`TRIAL_STATS_LABELS` and :func:`flat_trial_stats`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ WALK_FORWARD_SAMPLES = ("in_sample", "out_of_sample")
 
 TRIAL_STATS_LABELS: dict[str, str] = {
     "psr": "Probabilistic Sharpe ratio P(SR > benchmark)",
+    "psr_benchmark_annual": "PSR benchmark Sharpe (ann.)",
     "dsr": "Deflated Sharpe ratio",
     "benchmark_sharpe": "Benchmark Sharpe (ann.; DSR: expected max of the trials)",
     "min_trl": "Minimum track-record length (bars)",
@@ -102,9 +105,36 @@ def select_frame(name: str, frame: pl.DataFrame | None, run_id: str) -> pl.DataF
     return rows
 
 
+_NESTED = {  # metrics_json.trial_stats layout of statarb.reporting.trial_stats.run_trial_stats
+    "min_trl": ("min_track_record", "bars"),
+    "dsr": ("deflated", "dsr"),
+    "benchmark_sharpe": ("deflated", "expected_max_sharpe_annual"),
+    "n_trials": ("deflated", "n_trials"),
+    "sharpe_variance": ("deflated", "sharpe_variance_annual"),
+    "sharpe_ci_low": ("bootstrap", "sharpe_low"),
+    "sharpe_ci_high": ("bootstrap", "sharpe_high"),
+    "ci_level": ("bootstrap", "confidence"),
+}
+
+
+def flat_trial_stats(stats: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The flat keys of :data:`TRIAL_STATS_LABELS` from either a flat mapping (a frame row) or
+    the nested ``metrics_json.trial_stats`` block (``min_track_record.bars``, ``deflated.dsr``,
+    ``bootstrap.sharpe_low`` ...); a flat key wins over its nested twin."""
+    if not stats:
+        return {}
+    flat = {k: stats[k] for k in TRIAL_STATS_LABELS if k in stats}
+    for key, (block, field) in _NESTED.items():
+        sub = stats.get(block)
+        if key not in flat and isinstance(sub, Mapping) and field in sub:
+            flat[key] = sub[field]
+    return flat
+
+
 def trial_stats_rows(stats: Mapping[str, Any] | None) -> list[tuple[str, float | None]]:
     """``(label, value)`` rows of the trial-statistics table, in :data:`TRIAL_STATS_LABELS`
-    order, for the keys present; ``[]`` (section omitted) when none is present."""
+    order, for the keys present (:func:`flat_trial_stats`); ``[]`` (section omitted) when none."""
+    stats = flat_trial_stats(stats)
     if not stats:
         return []
     out = []
