@@ -44,9 +44,11 @@ def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
             "backtest_equity",
             "backtest_metrics",
             "ou_params",
-            "selection_log",
         )
     }
+    sql["selection_log"] = SQLTableDataset(
+        "selection_log", credentials={"con": url}, load_args={"lazy": True}
+    )
     research = {  # optional research frames: files that do not exist load as None
         f"report_{name}": OptionalParquetDataset(
             str(run["out"].parent / "research" / f"{name}.parquet")

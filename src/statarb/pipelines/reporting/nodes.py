@@ -127,7 +127,8 @@ def build_reports(
     """Write ``<output_dir>/<run_id>/tearsheet.html`` and ``<output_dir>/index.html``; return the
     tearsheet path (also logged and printed as ``Report: <path>``).
 
-    ``selection_log`` rows are read for the plotted pairs only (funnel diagnostics); the
+    ``selection_log`` rows are read for the plotted pairs only (funnel diagnostics, one
+    ``pair_id`` equality each, which a lazy SQL table runs in the database); the
     ``report_*`` frames (``None`` when their file does not exist) feed the optional research
     sections (:mod:`statarb.reporting.research_frames`)."""
     sheet = TearsheetParams.from_params(params.get("tearsheet"), "reporting.tearsheet")
@@ -152,9 +153,15 @@ def build_reports(
     window = (pl.col("datetime") >= run["start_ts"]) & (pl.col("datetime") <= run["end_ts"])
     spreads = None if spread_series is None else _lazy(spread_series).filter(window)
     ou = ou_params.filter(pl.col("window_end") <= run["end_ts"]) if ou_params is not None else None
-    sel = None
-    if selection_log is not None:
-        sel = _lazy(selection_log).filter(pl.col("test_ts") <= run["end_ts"])
+    sel = {}
+    if selection_log is not None:  # one pair_id equality per plotted pair: each runs in SQL
+        lf = _lazy(selection_log)
+        sel = {
+            p: lf.filter(pl.col("pair_id") == p, pl.col("test_ts") <= run["end_ts"])
+            .sort("test_ts")
+            .collect()
+            for p in plotted
+        }
     page = tearsheet.render_tearsheet(
         out,
         run,
@@ -166,7 +173,7 @@ def build_reports(
         spreads=_pair_frames(spreads, plotted, "datetime"),
         ou=_pair_frames(ou, plotted, "window_end"),
         thresholds_in=params.get("thresholds_in", "spread"),
-        selection=_pair_frames(sel, plotted, "test_ts"),
+        selection=sel,
         research={
             "sweep_grid": report_sweep_grid,
             "walk_forward": report_walk_forward,
