@@ -22,7 +22,9 @@ SECTIONS: dict[str, str] = {
     "backtest": "statarb.backtest.params:BacktestParams",
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
+    "preprocessing": "statarb.preprocess.params:PreprocessingParams",
     "storage": "statarb.storage.params:StorageParams",
+    "synthetic": "statarb.synthetic.config:SyntheticConfig",
 }
 
 
