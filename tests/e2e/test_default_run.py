@@ -204,3 +204,22 @@ def test_notebook_executes_on_the_run(project):
 def test_kedro_viz_static_build(project):
     project.run("kedro", "viz", "build")
     assert (project.root / "build" / "index.html").is_file()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("project", ["sqlite"], indirect=True)
+def test_tearsheet_loads_in_headless_chromium(project, tmp_path):
+    """The run's tearsheet (every section the pipeline writes) opens in headless Chromium: no
+    console error, every figure drawn (the lazy ones too), a non-blank screenshot, and the load
+    event within the 3 s budget (scaled by the machine's speed on plotly.js alone)."""
+    from tests.reporting.browser import load_budget_check, open_pages
+
+    (page,) = (project.root / "data" / "08_reporting").glob("bt_*/tearsheet.html")
+    (res,) = open_pages([page], timeout_s=60)
+    assert res.errors == [], f"browser console errors {res.errors}"
+    n_figs = page.read_text().count('class="plot')
+    assert n_figs >= 5 and res.plots_all == n_figs, (res.plots, res.plots_all, n_figs)
+    rgb = res.pixels[..., :3].astype(float)
+    assert rgb.std() > 5 and ((rgb.max(axis=2) - rgb.min(axis=2)) > 60).mean() > 0.0005
+    chk = load_budget_check(page, tmp_path, 3.0)
+    assert chk["page_s"] < chk["budget_s"], chk

@@ -157,6 +157,13 @@ _DRAWN = (
 )
 
 
+# the tearsheet draws below-the-fold figures lazily; statarbDrawAll() draws the rest (a Promise)
+_DRAW_ALL = "window.statarbDrawAll ? window.statarbDrawAll().then(() => " + _DRAWN + ") : -1"
+
+
+_LOAD_EVENT_MS = "performance.getEntriesByType('navigation')[0].loadEventStart"
+
+
 class PageResult(NamedTuple):
     """What :func:`open_pages` saw on one page."""
 
@@ -170,6 +177,14 @@ class PageResult(NamedTuple):
     """Plotly figures drawn (with at least one trace) when the screenshot was taken."""
     png: bytes
     """The screenshot as PNG bytes (to save and look at)."""
+    plots_all: int = -1
+    """Figures drawn after ``statarbDrawAll()`` (lazy, below-the-fold figures included); -1 when
+    the page has no such function."""
+    draw_all_s: float = float("nan")
+    """Seconds ``statarbDrawAll()`` took to draw the remaining figures."""
+    load_event_s: float = float("nan")
+    """The page's own Navigation Timing ``loadEventStart`` (s since navigation start): the load
+    time without the DevTools round trips."""
 
 
 def open_pages(
@@ -213,13 +228,32 @@ def open_pages(
                     "Runtime.evaluate", {"expression": _DRAWN, "returnByValue": True}, session=sess
                 )  # also flushes pending console events
                 png = base64.b64decode(shot["data"])
+                plots = int(drawn.get("result", {}).get("value") or 0)
+                t1 = time.monotonic()
+                every = cdp.send(
+                    "Runtime.evaluate",
+                    {"expression": _DRAW_ALL, "returnByValue": True, "awaitPromise": True},
+                    session=sess,
+                )
+                draw_all_s = time.monotonic() - t1
+                cdp.send("Runtime.evaluate", {"expression": "1"}, session=sess)  # flush events
+                plots_all = int(every.get("result", {}).get("value", -1))
+                nav = cdp.send(
+                    "Runtime.evaluate",
+                    {"expression": _LOAD_EVENT_MS, "returnByValue": True},
+                    session=sess,
+                )
+                load_event_s = float(nav.get("result", {}).get("value") or "nan") / 1000.0
                 results.append(
                     PageResult(
                         _errors(cdp.events),
                         decode_png(png),
                         load_s,
-                        int(drawn.get("result", {}).get("value") or 0),
+                        plots,
                         png,
+                        plots_all,
+                        draw_all_s,
+                        load_event_s,
                     )
                 )
         finally:
@@ -273,3 +307,70 @@ def decode_png(data: bytes) -> np.ndarray:
     bpp = 3 if ctype == 2 else 4
     raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8)
     return _unfilter(raw, h, w * bpp, bpp).reshape(h, w, bpp)
+
+
+def cold_load_s(path: Path, repeats: int = 3, width: int = 1200, height: int = 1600) -> list[float]:
+    """Navigation Timing ``loadEventStart`` (s) of ``path`` opened ``repeats`` times, each in a
+    fresh browser context (its own renderer process: no compiled-code or HTTP cache from the
+    previous load), in one headless Chromium. The minimum is the page's cold load time with the
+    least interference from other processes on a shared machine."""
+    exe = chromium_or_skip()
+    out = []
+    with tempfile.TemporaryDirectory(prefix="chromium-") as user_dir:
+        cdp = _Pipe(exe, user_dir, width, height)
+        try:
+            for _ in range(repeats):
+                ctx = cdp.send("Target.createBrowserContext")["browserContextId"]
+                target = cdp.send(
+                    "Target.createTarget", {"url": "about:blank", "browserContextId": ctx}
+                )["targetId"]
+                sess = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+                    "sessionId"
+                ]
+                cdp.send("Page.enable", session=sess)
+                cdp.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                    session=sess,
+                )
+                cdp.send("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=sess)
+                cdp.wait_event("Page.loadEventFired", timeout=120)
+                nav = cdp.send(
+                    "Runtime.evaluate",
+                    {"expression": _LOAD_EVENT_MS, "returnByValue": True},
+                    session=sess,
+                )
+                out.append(float(nav["result"]["value"]) / 1000.0)
+                cdp.send("Target.disposeBrowserContext", {"browserContextId": ctx})
+        finally:
+            cdp.close()
+    return out
+
+
+BASELINE_REF_S = 1.2
+"""Cold load of a page holding only the inlined plotly.js on this project's reference machine (the
+shared 2-core box, lightly loaded): the load budgets below hold on a machine this fast."""
+
+
+def load_budget_check(page: Path, workdir: Path, budget_s: float, repeats: int = 2) -> dict:
+    """Cold load time of ``page`` against ``budget_s``, scaled to the machine's current speed.
+
+    Loads ``page`` and a page with only the inlined plotly.js (the same bundle) ``repeats`` times
+    each in fresh browser contexts (:func:`cold_load_s`) and returns ``page_s`` / ``plotly_s``
+    (minima) and ``budget_s`` = the budget times ``max(1, plotly_s / BASELINE_REF_S)``: on a
+    machine as fast as the reference the budget is exactly ``budget_s``; on a loaded one it
+    stretches by the slowdown measured on plotly.js in the same minute (CPU contention from
+    other processes must not fail the test, a slow page must)."""
+    import plotly.offline
+
+    base = Path(workdir) / "plotly_only.html"
+    base.write_text(
+        f"<html><head><script>{plotly.offline.get_plotlyjs()}</script></head><body>p</body></html>"
+    )
+    plotly_s = min(cold_load_s(base, repeats))
+    page_s = min(cold_load_s(page, repeats))
+    return {
+        "page_s": page_s,
+        "plotly_s": plotly_s,
+        "budget_s": budget_s * max(1.0, plotly_s / BASELINE_REF_S),
+    }

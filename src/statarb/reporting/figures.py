@@ -131,7 +131,7 @@ def equity_figure(
         shared_xaxes=True,
         row_heights=[0.7, 0.3],
         vertical_spacing=0.04,
-        subplot_titles=(title, "Drawdown"),
+        subplot_titles=(title, "Underwater (drawdown from the running peak)"),
     )
     x = _xs(eq["ts"])
     fig.add_trace(line_trace(webgl, x=x, y=_ys(eq["equity"]), name="equity", mode="lines"), 1, 1)

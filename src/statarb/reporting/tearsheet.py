@@ -21,7 +21,7 @@ import plotly.io as pio
 import plotly.offline
 import polars as pl
 
-from statarb.reporting import figures
+from statarb.reporting import figures, figures_pair, sections
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -42,14 +42,28 @@ def _plotlyjs() -> str:
 
 PLOT_CONFIG = {"responsive": True, "displaylogo": False}
 
-# Draws every figure of the page with one shared template and config: the figures' JSON sits in one
-# <script type="application/json"> block (no per-figure <script>, no per-figure template copy).
+# Draws the page's figures from one <script type="application/json"> block with one shared template
+# and config (no per-figure <script>, no per-figure template copy). Figures whose placeholder is in
+# the first viewport are drawn while the page loads; the others when they come within 300 px of the
+# viewport (IntersectionObserver), or all at once on print / statarbDrawAll() (returns a Promise).
 _PLOT_SCRIPT = """(function () {
   var P = JSON.parse(document.getElementById("plot-data").textContent);
-  Object.keys(P.figs).forEach(function (id) {
+  var ids = Object.keys(P.figs), drawn = {};
+  function draw(id) {
+    if (drawn[id]) return drawn[id];
     var f = P.figs[id];
     f.layout.template = P.template;
-    Plotly.newPlot(id, f.data, f.layout, P.config);
+    return (drawn[id] = Plotly.newPlot(id, f.data, f.layout, P.config));
+  }
+  window.statarbDrawAll = function () { return Promise.all(ids.map(draw)); };
+  window.addEventListener("beforeprint", window.statarbDrawAll);
+  var io = "IntersectionObserver" in window ? new IntersectionObserver(function (es) {
+    es.forEach(function (e) { if (e.isIntersecting) { io.unobserve(e.target); draw(e.target.id); } });
+  }, {rootMargin: "300px 0px"}) : null;
+  var fold = window.innerHeight || document.documentElement.clientHeight || 800;
+  ids.forEach(function (id) {
+    var el = document.getElementById(id);
+    if (!io || el.getBoundingClientRect().top < fold) draw(id); else io.observe(el);
   });
 })();"""
 
@@ -141,8 +155,14 @@ def _pair_rows(
     )
 
 
-def render_tearsheet(
-    out_root: str | Path,
+def render_tearsheet(out_root: str | Path, run: dict[str, Any], *args: Any, **kwargs: Any) -> Path:
+    """Write ``<out_root>/<run_id>/tearsheet.html`` (atomically) and return its path; the other
+    arguments are those of :func:`tearsheet_html`."""
+    html = tearsheet_html(run, *args, **kwargs)
+    return _atomic_write(Path(out_root) / str(run["run_id"]) / "tearsheet.html", html)
+
+
+def tearsheet_html(
     run: dict[str, Any],
     row: dict[str, Any],
     full: dict[str, Any],
@@ -155,15 +175,23 @@ def render_tearsheet(
     max_pair_plots: int = 8,
     max_points: int = figures.MAX_POINTS,
     webgl: bool = False,
-) -> Path:
-    """Write ``<out_root>/<run_id>/tearsheet.html`` and return its path.
+    rolling_window: int = 390,
+    top_drawdowns: int = 5,
+    selection: dict[str, pl.DataFrame] | None = None,
+    research: dict[str, pl.DataFrame | None] | None = None,
+    risk_free: float = 0.0,
+) -> str:
+    """The tearsheet page of one run (self-contained HTML).
 
     ``run`` is the ``backtest_runs`` row, ``row``/``full`` the ``backtest_metrics`` row and full
-    metric dict of :func:`statarb.reporting.run_metrics.compute_run_metrics`; ``spreads``/``ou`` map
-    pair_id to that pair's ``spread_series`` rows (run window) and OU parameters. Spread/z figures
-    are drawn for the first ``max_pair_plots`` pairs of :func:`rank_pairs` (``0`` = none, a
-    negative value = all); the per-pair, cost and round-trip tables cover every pair. Lines have at
-    most ``max_points`` points; ``webgl`` switches line traces to ``Scattergl``.
+    metric dict of :func:`statarb.reporting.run_metrics.compute_run_metrics`; ``spreads``/``ou``/
+    ``selection`` map pair_id to that pair's ``spread_series`` rows (run window), OU parameters and
+    ``selection_log`` rows. Spread/z and diagnostics figures are drawn for the first
+    ``max_pair_plots`` pairs of :func:`rank_pairs` (``0`` = none, a negative value = all); the
+    per-pair, cost and round-trip tables cover every pair. Lines have at most ``max_points``
+    points; ``webgl`` switches line traces to ``Scattergl``. ``rolling_window`` (bars) sets the
+    rolling Sharpe/volatility, ``top_drawdowns`` the drawdown episodes marked; ``research`` holds
+    the optional frames of :mod:`statarb.reporting.research_frames` (sections omitted without).
     """
     run_id = str(run["run_id"])
     per_pair_full: dict[str, dict[str, Any]] = full.get("per_pair") or {}
@@ -171,24 +199,34 @@ def render_tearsheet(
     ranked = rank_pairs(with_spread, per_pair_full)
     chosen = ranked if max_pair_plots < 0 else ranked[:max_pair_plots]
     plots = PlotBlock()
-    fig_equity = plots.add(
-        figures.equity_figure(equity, f"Equity {run_id}", max_points=max_points, webgl=webgl)
+    perf = sections.performance(
+        plots.add,
+        equity,
+        figures.equity_figure(equity, f"Equity {run_id}", max_points=max_points, webgl=webgl),
+        float(full.get("periods_per_year") or 1.0),
+        rolling_window,
+        top_drawdowns,
+        risk_free,
+        max_points,
+        webgl,
     )
+    trade_dist = sections.trade_section(plots.add, trips)
+    extra = sections.research(plots.add, run_id, research, full, max_points, webgl)
     spread_figs = []
     for pair_id in chosen:
         sig = None
         if signals is not None and signals.height:
             sig = signals.filter((pl.col("symbol_a") + "_" + pl.col("symbol_b")) == pair_id)
+        sp, pou = spreads[pair_id], (ou or {}).get(pair_id)  # type: ignore[index]
         fig = figures.spread_figure(
-            pair_id,
-            spreads[pair_id],  # type: ignore[index]
-            (ou or {}).get(pair_id),
-            sig,
-            thresholds_in,
-            max_points=max_points,
-            webgl=webgl,
+            pair_id, sp, pou, sig, thresholds_in, max_points=max_points, webgl=webgl
         )
-        spread_figs.append((pair_id, plots.add(fig, "plot pair-plot")))
+        diag = figures_pair.pair_diagnostics_figure(
+            pair_id, sp, pou, (selection or {}).get(pair_id), max_points, webgl
+        )
+        spread_figs.append(
+            (pair_id, plots.add(fig, "plot pair-plot"), plots.add(diag, "plot pair-diag"))
+        )
     pair_rows = _pair_rows(with_spread, per_pair_full, set(chosen))
     per_pair = {r["pair"]: r["pnl"] for r in pair_rows if r["trades"]}
     costs = full.get("costs") or {}
@@ -200,7 +238,7 @@ def render_tearsheet(
     )
     fig_pairs = plots.add(figures.bar_figure(per_pair, "Realised PnL per pair (net of costs)"))
     fig_costs = plots.add(figures.bar_figure(cost_vals, "Costs", color="#d62728"))
-    html = (
+    return (
         _env()
         .get_template("tearsheet.html.j2")
         .render(
@@ -212,7 +250,9 @@ def render_tearsheet(
             full=full,
             months=MONTHS,
             monthly=figures.monthly_table(equity),
-            fig_equity=fig_equity,
+            perf=perf,
+            trade_dist=trade_dist,
+            research=extra,
             spread_figs=spread_figs,
             n_pairs=len(pair_rows),
             n_spread_pairs=len(with_spread),
@@ -224,7 +264,6 @@ def render_tearsheet(
             plot_script=plots.script(),
         )
     )
-    return _atomic_write(Path(out_root) / run_id / "tearsheet.html", html)
 
 
 def render_index(

@@ -62,11 +62,22 @@ def _signed_fills(
     ).sort(sort_cols)
 
 
+def _opened_qty(before: float, after: float) -> float:
+    """Quantity of a fill that opens (rather than reduces) a leg moving from ``before`` to
+    ``after``: ``max(|after| - |before|, 0)``, or ``|after|`` when the fill flips the sign."""
+    if before * after < 0:
+        return abs(after)
+    return max(abs(after) - abs(before), 0.0)
+
+
 def round_trips(
     fills: pl.DataFrame, signals: pl.DataFrame | None = None, run_pair_id: str | None = None
 ) -> pl.DataFrame:
     """One row per round trip: ``book, trip, entry_ts, exit_ts, n_fills, cash_flow, commission,
-    slippage_cost, notional, closed, pnl`` (see the module docstring for the definitions).
+    slippage_cost, notional, entry_notional, closed, pnl`` (see the module docstring for the
+    definitions). ``entry_notional`` is the gross notional the trip put on: for each fill, the
+    quantity that increases its leg's absolute position (all of the new position when the fill
+    flips the leg's sign) times the fill price, summed over the trip.
 
     ``pnl`` (= ``cash_flow``) and ``exit_ts`` are null for a trip still open at the end of the run:
     its cash flows alone are not a profit or loss until the position is closed.
@@ -74,17 +85,24 @@ def round_trips(
     f = _signed_fills(fills, signals, run_pair_id)
     trip_ids: list[int] = []
     closes: list[bool] = []
+    opened: list[float] = []
     state: dict[str, tuple[dict[str, float], int]] = {}
-    for book, sym, q in f.select("book", "symbol", "signed_qty").iter_rows():
+    for book, sym, q, px in f.select("book", "symbol", "signed_qty", "price").iter_rows():
         pos, trip = state.get(book, ({}, 0))
         if all(abs(v) <= _FLAT_TOL for v in pos.values()):
             trip += 1
             pos = {}
-        pos[sym] = pos.get(sym, 0.0) + q
+        before = pos.get(sym, 0.0)
+        pos[sym] = after = before + q
+        opened.append(_opened_qty(before, after) * float(px))
         state[book] = (pos, trip)
         trip_ids.append(trip)
         closes.append(all(abs(v) <= _FLAT_TOL for v in pos.values()))
-    f = f.with_columns(trip=pl.Series(trip_ids, dtype=pl.Int64), flat_after=pl.Series(closes))
+    f = f.with_columns(
+        trip=pl.Series(trip_ids, dtype=pl.Int64),
+        flat_after=pl.Series(closes),
+        opened_notional=pl.Series(opened, dtype=pl.Float64),
+    )
     return (
         f.group_by("book", "trip", maintain_order=True)
         .agg(
@@ -95,6 +113,7 @@ def round_trips(
             commission=pl.col("commission").sum(),
             slippage_cost=pl.col("slippage_cost").sum(),
             notional=pl.col("notional").sum(),
+            entry_notional=pl.col("opened_notional").sum(),
             closed=pl.col("flat_after").last(),
         )
         .with_columns(

@@ -13,6 +13,7 @@ from tests.config_helpers import base_params, with_overrides
 from tests.reporting.synthetic import make_synthetic_run
 
 from statarb.pipelines.reporting import create_pipeline
+from statarb.reporting.datasets import OptionalParquetDataset
 from statarb.reporting.metrics import equity_returns
 from statarb.storage.database import ensure_schema, get_engine
 from statarb.storage.sql_dataset import SQLTableDataset
@@ -53,6 +54,15 @@ def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
             "ou_params",
         )
     }
+    sql["selection_log"] = SQLTableDataset(
+        "selection_log", credentials={"con": url}, load_args={"lazy": True}
+    )
+    research = {  # optional research frames: files that do not exist load as None
+        f"report_{name}": OptionalParquetDataset(
+            str(run["out"].parent / "research" / f"{name}.parquet")
+        )
+        for name in ("sweep_grid", "walk_forward", "cost_sensitivity", "trial_stats")
+    }
     spreads = pl.DataFrame(
         {
             "pair_id": "AAA_BBB",
@@ -65,6 +75,7 @@ def _catalog(url: str, run: dict, run_id: str) -> DataCatalog:
     return DataCatalog(
         datasets={
             **sql,
+            **research,
             "backtest_run_id": MemoryDataset(run_id),
             "bars_adjusted": MemoryDataset(run["bars_adjusted"].lazy(), copy_mode="assign"),
             "spread_series": MemoryDataset(spreads.lazy(), copy_mode="assign"),
@@ -124,3 +135,24 @@ def test_unknown_run_is_named(db_url, synthetic_run, tmp_path):
     _store_run(db_url, run)
     with pytest.raises(Exception, match="no run 'bt_nope'"):
         SequentialRunner().run(create_pipeline(), _catalog(db_url, run, "bt_nope"))
+
+
+def test_research_frames_from_the_catalog_reach_the_tearsheet(db_url, synthetic_run, tmp_path):
+    run = {**synthetic_run, "out": tmp_path / "08_reporting"}
+    _store_run(db_url, run)
+    page = tmp_path / "08_reporting" / "bt_test_001" / "tearsheet.html"
+    SequentialRunner().run(create_pipeline(), _catalog(db_url, run, "bt_test_001"))
+    assert 'id="cost-sensitivity"' not in page.read_text()  # no file: section omitted
+    cost = pl.DataFrame(
+        {
+            "run_id": "bt_test_001",
+            "cost_scale": [0.0, 1.0, 2.0, 4.0],
+            "sharpe_annual": [2.0, 1.0, 0.1, -1.5],
+            "net_pnl": [300.0, 124.0, -50.0, -400.0],
+        }
+    )
+    OptionalParquetDataset(str(tmp_path / "research" / "cost_sensitivity.parquet")).save(cost)
+    SequentialRunner().run(create_pipeline(), _catalog(db_url, run, "bt_test_001"))
+    html = page.read_text()
+    table = html[html.index('<table id="cost-sensitivity">') :]
+    assert table[: table.index("</table>")].count("<tr>") == 5 and "-400.00" in table

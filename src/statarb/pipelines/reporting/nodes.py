@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from statarb.reporting import tearsheet, trades
+from statarb.reporting.config import TearsheetParams
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
 
 log = logging.getLogger(__name__)
@@ -123,10 +124,21 @@ def build_reports(
     backtest_equity: Frame,
     spread_series: Frame | None,
     ou_params: pl.DataFrame | None,
+    selection_log: Frame | None,
+    report_sweep_grid: pl.DataFrame | None,
+    report_walk_forward: pl.DataFrame | None,
+    report_cost_sensitivity: pl.DataFrame | None,
+    report_trial_stats: pl.DataFrame | None,
     params: dict[str, Any],
 ) -> str:
     """Write ``<output_dir>/<run_id>/tearsheet.html`` and ``<output_dir>/index.html``; return the
-    tearsheet path (also logged and printed as ``Report: <path>``)."""
+    tearsheet path (also logged and printed as ``Report: <path>``).
+
+    ``selection_log`` rows are read for the plotted pairs only (funnel diagnostics, one
+    ``pair_id`` equality each, which a lazy SQL table runs in the database); the
+    ``report_*`` frames (``None`` when their file does not exist) feed the optional research
+    sections (:mod:`statarb.reporting.research_frames`)."""
+    sheet = TearsheetParams.from_params(params.get("tearsheet"), "reporting.tearsheet")
     out = Path(params.get("output_dir", "data/08_reporting"))
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
@@ -143,13 +155,20 @@ def build_reports(
         set((signals["symbol_a"] + "_" + signals["symbol_b"]).drop_nulls().to_list())
         | ({run["pair_id"]} if run.get("pair_id") else set())
     )
-    sheet = dict(params.get("tearsheet") or {})
-    n_plots = int(sheet["max_pair_plots"])
     plotted = tearsheet.rank_pairs(pairs, full.get("per_pair"))
-    plotted = plotted if n_plots < 0 else plotted[:n_plots]
+    plotted = plotted if sheet.max_pair_plots < 0 else plotted[: sheet.max_pair_plots]
     window = (pl.col("datetime") >= run["start_ts"]) & (pl.col("datetime") <= run["end_ts"])
     spreads = None if spread_series is None else _lazy(spread_series).filter(window)
     ou = ou_params.filter(pl.col("window_end") <= run["end_ts"]) if ou_params is not None else None
+    sel = {}
+    if selection_log is not None:  # one pair_id equality per plotted pair: each runs in SQL
+        lf = _lazy(selection_log)
+        sel = {
+            p: lf.filter(pl.col("pair_id") == p, pl.col("test_ts") <= run["end_ts"])
+            .sort("test_ts")
+            .collect()
+            for p in plotted
+        }
     page = tearsheet.render_tearsheet(
         out,
         run,
@@ -161,7 +180,15 @@ def build_reports(
         spreads=_pair_frames(spreads, plotted, "datetime"),
         ou=_pair_frames(ou, plotted, "window_end"),
         thresholds_in=params.get("thresholds_in", "spread"),
-        **sheet,
+        selection=sel,
+        research={
+            "sweep_grid": report_sweep_grid,
+            "walk_forward": report_walk_forward,
+            "cost_sensitivity": report_cost_sensitivity,
+            "trial_stats": report_trial_stats,
+        },
+        risk_free=float(params.get("risk_free", 0.0)),
+        **sheet.model_dump(),
     )
     curves = _curves(backtest_runs, backtest_equity, int(params["index_max_points"]))
     index = tearsheet.render_index(out, backtest_runs, backtest_metrics, curves)
