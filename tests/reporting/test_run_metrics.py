@@ -94,3 +94,29 @@ def test_trial_stats_params_are_strict(synthetic_run):
         compute_run_metrics("bt_t", eq, fills, params=_trial_params(n_trial=3))
     with pytest.raises(ConfigError, match="sharpe_variance"):
         compute_run_metrics("bt_t", eq, fills, params=_trial_params(n_trials=5))
+
+
+def test_a_sweeps_best_run_is_deflated_by_the_sweeps_trials(synthetic_run):
+    """The reporting node takes N and V from the sweep's ``report_trial_stats`` frame when the run
+    is that sweep's best configuration (and only then); explicit parameters win."""
+    from statarb.pipelines.reporting.nodes import compute_backtest_metrics
+
+    r = synthetic_run
+    rid = r["runs"]["run_id"][0]
+    from tests.config_helpers import base_params
+
+    params = base_params("reporting")
+
+    def dsr(frame, p=params):
+        row = compute_backtest_metrics(rid, r["runs"], r["signals"], r["fills"], r["equity"],
+                                       r["bars_adjusted"], p, None, frame).row(0, named=True)  # fmt: skip
+        return json.loads(row["metrics_json"])["trial_stats"]["deflated"]
+
+    mine = pl.DataFrame({"run_id": [rid], "n_trials": [64], "sharpe_variance": [1.5]})
+    other = mine.with_columns(run_id=pl.lit("bt_other"))
+    assert dsr(None)["applied"] is False and dsr(other)["applied"] is False
+    d = dsr(mine)
+    assert d["applied"] is True and d["n_trials"] == 64 and d["sharpe_variance_annual"] == 1.5
+    explicit = {**params, "trial_stats": {**params["trial_stats"], "n_trials": 10,
+                                          "sharpe_variance": 0.5}}  # fmt: skip
+    assert dsr(mine, explicit)["n_trials"] == 10

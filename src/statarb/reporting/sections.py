@@ -110,8 +110,9 @@ def research(
     ts_frame = frames.get("trial_stats")
     if ts_frame is not None and ts_frame.height and "run_id" in ts_frame.columns:
         mine = ts_frame.filter(pl.col("run_id") == run_id)
-        if mine.height:
-            stats = mine.row(0, named=True)
+        if mine.height:  # the frame's flat keys win; the run's nested block fills the rest
+            flat = research_frames.flat_trial_stats(stats)
+            stats = {**flat, **{k: v for k, v in mine.row(0, named=True).items() if v is not None}}
     out["trial_stats"] = research_frames.trial_stats_rows(stats)
     return out
 

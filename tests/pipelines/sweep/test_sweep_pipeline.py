@@ -62,6 +62,14 @@ def setup(db_url: str, tmp_path: Path, monkeypatch):
     cat_cfg["sweep_run"]["path"] = str(tmp_path / "sweep")
     cat_cfg["backtest_run_id"]["filepath"] = str(tmp_path / "latest_run_id.json")
     cat_cfg["sweep_id"]["filepath"] = str(tmp_path / "latest_sweep_id.json")
+    cat_cfg["backtest_equity"] = yaml.safe_load((CONF / "catalog.yml").read_text())[
+        "backtest_equity"
+    ]
+    research = yaml.safe_load((CONF / "catalog_reporting.yml").read_text())
+    for name in ("sweep_grid", "walk_forward", "cost_sensitivity", "trial_stats"):
+        cat_cfg[f"report_{name}"] = research[f"report_{name}"] | {
+            "filepath": str(tmp_path / "research" / f"{name}.parquet")
+        }
     bt = base_params("backtest") | {"max_gross_leverage": 0.0}
     sweep = base_params("sweep")
     sweep["grid"] = GRID
@@ -150,6 +158,43 @@ def test_sweep_rows_runs_and_equality_with_backtest_pipeline(setup, db_url: str)
         tmp_path / "sweep" / f"sweep_id={sweep_id}" / "walk_forward_equity.parquet"
     )
     assert curve.height > 0 and curve["equity"][0] == pytest.approx(1_000_000.0)
+
+
+def test_sweep_writes_the_tearsheet_frames_of_its_best_run(setup, db_url: str) -> None:
+    """The research frames carry the rank-1 run's id, which becomes ``backtest_run_id``; the
+    in-sample curve is that run's stored equity, the out-of-sample one the stitched curve, the
+    grid is the ranking cost scale's, and N / V are the sweep's (for the deflated Sharpe)."""
+    make_catalog, tmp_path = setup
+    SequentialRunner().run(sweep_pipeline(), make_catalog())
+    eng = get_engine(db_url)
+    head = read_table(eng, "sweeps").row(0, named=True)
+    res = read_table(eng, "sweep_results")
+    best = res.filter(pl.col("rank") == 1).row(0, named=True)
+    assert json.loads((tmp_path / "latest_run_id.json").read_text()) == best["run_id"]
+    frames = {
+        n: pl.read_parquet(tmp_path / "research" / f"{n}.parquet")
+        for n in ("sweep_grid", "walk_forward", "cost_sensitivity", "trial_stats")
+    }
+    for f in frames.values():
+        assert f["run_id"].unique().to_list() == [best["run_id"]]
+    grid = frames["sweep_grid"]
+    assert grid.height == res.filter(pl.col("cost_scale") == head["rank_cost_scale"]).height == 8
+    assert grid["sharpe_annual"].max() == pytest.approx(best["sharpe_annual"])
+    wf = frames["walk_forward"]
+    ins = wf.filter(pl.col("sample") == "in_sample").sort("ts")
+    stored = load_run(db_url, best["run_id"])["equity"].sort("ts")
+    assert ins["equity"].to_list() == stored["equity"].to_list()
+    oos = wf.filter(pl.col("sample") == "out_of_sample")
+    curve = pl.read_parquet(
+        tmp_path / "sweep" / f"sweep_id={head['sweep_id']}" / "walk_forward_equity.parquet"
+    )
+    assert oos["equity"].to_list() == curve.sort("ts")["equity"].to_list() and oos.height > 0
+    cs = frames["cost_sensitivity"].sort("cost_scale")
+    assert cs["cost_scale"].to_list() == [0.0, 1.0, 2.0, 4.0]
+    assert cs["net_pnl"].to_list() == json.loads(head["cost_sensitivity_json"])["best"]["pnl"]
+    ts = frames["trial_stats"].row(0, named=True)
+    assert ts["n_trials"] == head["n_trials"] == 8
+    assert ts["sharpe_variance"] == head["sharpe_variance"]
 
 
 def test_a_sweep_run_id_cannot_be_reused(setup, db_url: str) -> None:

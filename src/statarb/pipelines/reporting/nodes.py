@@ -19,6 +19,7 @@ import polars as pl
 from statarb.reporting import tearsheet, trades
 from statarb.reporting.config import TearsheetParams
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
+from statarb.sweep.report_frames import sweep_trials
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,13 @@ def compute_backtest_metrics(
     bars_adjusted: Frame,
     params: dict[str, Any],
     backtest_accruals: Frame | None = None,
+    report_trial_stats: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run).
+
+    ``report_trial_stats``: when the run is a sweep's best configuration, the sweep's
+    ``n_trials`` and ``sharpe_variance`` (:mod:`statarb.sweep.report_frames`) deflate its Sharpe
+    ratio unless ``params["trial_stats"]`` sets them.
 
     ``backtest_accruals``: per-bar borrow/financing of the runs (``RunAccrualsDataset``), summed
     into ``metrics_json.costs``. ``params["trial_stats"]`` adds PSR, MinTRL, the DSR (deflated
@@ -66,6 +72,10 @@ def compute_backtest_metrics(
     Sharpe ratio as ``metrics_json.trial_stats``."""
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
+    trials = sweep_trials(report_trial_stats, rid)
+    ts_params = dict(params.get("trial_stats") or {})
+    if trials and ts_params.get("n_trials") is None:
+        params = {**params, "trial_stats": {**ts_params, **trials}}
     equity = _of(backtest_equity, rid)
     bars = _lazy(bars_adjusted).filter(
         pl.col("datetime") >= run["start_ts"], pl.col("datetime") <= run["end_ts"]

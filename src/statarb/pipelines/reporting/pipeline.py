@@ -24,6 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "bars_adjusted",
                     "params:reporting",
                     "backtest_accruals",
+                    "report_trial_stats",
                 ],
                 outputs="backtest_metrics",
                 name="compute_backtest_metrics",

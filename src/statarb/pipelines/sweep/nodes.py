@@ -22,6 +22,7 @@ from statarb.sweep.evaluate import evaluate
 from statarb.sweep.grid import config_for, expand
 from statarb.sweep.lookbacks import build_stacks
 from statarb.sweep.params import SweepParams
+from statarb.sweep.report_frames import best_run_id, report_frames
 from statarb.sweep.runs import config_json, cost_sensitivity, rank, trial_stats
 from statarb.sweep.walk_forward import inputs_of
 
@@ -132,3 +133,14 @@ def _dumps(obj: Any) -> str:
 def sweep_id_of(sweep_run: dict[str, Any]) -> str:
     """The stored ``sweep_id`` (small output for reporting)."""
     return str(sweep_run["sweep_id"])
+
+
+def sweep_report_frames(
+    sweep_run: dict[str, Any], backtest_equity: pl.DataFrame | pl.LazyFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, str]:
+    """The stored sweep's research frames for the tearsheet (:mod:`statarb.sweep.report_frames`)
+    and its best run's id as the run the reporting pipeline reports next."""
+    rid = best_run_id(sweep_run["results"])
+    eq = backtest_equity.lazy().filter(pl.col("run_id") == rid).select("ts", "equity").collect()
+    f = report_frames(sweep_run, eq)
+    return f["sweep_grid"], f["walk_forward"], f["cost_sensitivity"], f["trial_stats"], rid
