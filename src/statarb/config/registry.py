@@ -22,6 +22,7 @@ SECTIONS: dict[str, str] = {
     "backtest": "statarb.backtest.params:BacktestParams",
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
+    "reporting": "statarb.reporting.config:ReportingConfig",
     "storage": "statarb.storage.params:StorageParams",
 }
 

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from statarb.reporting import tearsheet, trades
+from statarb.reporting.config import ReportingConfig
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,15 @@ def compute_backtest_metrics(
     params: dict[str, Any],
 ) -> pl.DataFrame:
     """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run)."""
+    cfg = ReportingConfig.from_params(params, "reporting")
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
     equity = _of(backtest_equity, rid)
     bars = _lazy(bars_adjusted).filter(
         pl.col("datetime") >= run["start_ts"], pl.col("datetime") <= run["end_ts"]
     )
-    if params.get("attribution_symbols"):
-        bars = bars.filter(pl.col("symbol").is_in(params["attribution_symbols"]))
+    if cfg.attribution_symbols:
+        bars = bars.filter(pl.col("symbol").is_in(cfg.attribution_symbols))
     res = compute_run_metrics(
         rid,
         equity,
@@ -72,7 +74,7 @@ def compute_backtest_metrics(
         _of(backtest_signals, rid),
         bars,
         run_pair_id=run.get("pair_id"),
-        params=params,
+        params=cfg.metric_params(),
     )
     row = res["row"]
     log.info(
@@ -120,7 +122,8 @@ def build_reports(
 ) -> str:
     """Write ``<output_dir>/<run_id>/tearsheet.html`` and ``<output_dir>/index.html``; return the
     tearsheet path (also logged and printed as ``Report: <path>``)."""
-    out = Path(params.get("output_dir", "data/08_reporting"))
+    cfg = ReportingConfig.from_params(params, "reporting")
+    out = Path(cfg.output_dir)
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
     mrow = _of(backtest_metrics, rid)
@@ -136,8 +139,8 @@ def build_reports(
         set((signals["symbol_a"] + "_" + signals["symbol_b"]).drop_nulls().to_list())
         | ({run["pair_id"]} if run.get("pair_id") else set())
     )
-    sheet = dict(params.get("tearsheet") or {})
-    n_plots = int(sheet["max_pair_plots"])
+    sheet = cfg.tearsheet.model_dump()
+    n_plots = cfg.tearsheet.max_pair_plots
     plotted = tearsheet.rank_pairs(pairs, full.get("per_pair"))
     plotted = plotted if n_plots < 0 else plotted[:n_plots]
     window = (pl.col("datetime") >= run["start_ts"]) & (pl.col("datetime") <= run["end_ts"])
@@ -153,10 +156,10 @@ def build_reports(
         trips,
         spreads=_pair_frames(spreads, plotted, "datetime"),
         ou=_pair_frames(ou, plotted, "window_end"),
-        thresholds_in=params.get("thresholds_in", "spread"),
+        thresholds_in=cfg.thresholds_in,
         **sheet,
     )
-    curves = _curves(backtest_runs, backtest_equity, int(params["index_max_points"]))
+    curves = _curves(backtest_runs, backtest_equity, cfg.index_max_points)
     index = tearsheet.render_index(out, backtest_runs, backtest_metrics, curves)
     log.info("Run index: %s", index)
     msg = f"Report: {page}"
