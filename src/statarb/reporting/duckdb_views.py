@@ -62,7 +62,7 @@ def _sql_str(s: str) -> str:
 
 def _parquet_dataset(ref: StoreRef) -> tuple[pads.Dataset | None, bool]:
     """(pyarrow dataset over the entry's files or ``None`` when empty, some file has versions)."""
-    from statarb.storage.parquet_scan import file_info, partition_files
+    from statarb.storage.parquet_read import file_info, partition_files
     from statarb.storage.store_batches import needs_file
 
     lay = get_layout(ref.layout)

@@ -33,9 +33,9 @@ from statarb.storage.hdf5_format import (
     read_rows,
     write_unit,
 )
-from statarb.storage.parquet_scan import TimeBound, _as_list, _bound, reject_source_for_pairs
+from statarb.storage.parquet_read import TimeBound, _as_list, _bound, reject_source_for_pairs
 from statarb.storage.parquet_schemas import Layout, get_layout
-from statarb.storage.parquet_store import _check_date_column, _source_values
+from statarb.storage.parquet_write import _check_date_column, _source_values
 from statarb.storage.partition_writer import PartitionWriter
 from statarb.storage.store_batches import check_mode, combine
 
@@ -75,7 +75,7 @@ def write_hdf5(
 ) -> list[Path]:
     """Validate ``df`` and rewrite, atomically, the file of every entity it touches.
 
-    Arguments and modes as :func:`statarb.storage.parquet_store.write_partitions`; ``replace``
+    Arguments and modes as :func:`statarb.storage.parquet_write.write_partitions`; ``replace``
     replaces an entity's stored rows (its current version) by the new ones. Returns the written
     files in write order (an ``append`` that changes nothing in an entity skips its file).
     """
@@ -204,7 +204,7 @@ def scan_hdf5(
     batch: int | None = None,
 ) -> pl.LazyFrame:
     """Lazy frame over the HDF5 store; arguments and result as
-    :func:`statarb.storage.parquet_store.scan_store` (same schema, hive columns included)."""
+    :func:`statarb.storage.parquet_write.scan_store` (same schema, hive columns included)."""
     lay = get_layout(layout)
     if columns is not None:
         unknown = [c for c in columns if c not in lay.read_schema]

@@ -64,7 +64,7 @@ def scan_entry(ref: StoreRef, **kwargs: Any) -> Any:
         from statarb.storage.hdf5_store import scan_hdf5
 
         return scan_hdf5(ref.root, ref.layout, **kwargs)
-    from statarb.storage.parquet_scan import scan_store
+    from statarb.storage.parquet_read import scan_store
 
     return scan_store(ref.root, ref.layout, **kwargs)
 
