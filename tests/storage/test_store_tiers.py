@@ -140,7 +140,7 @@ def test_sigkill_during_a_write_leaves_the_store_readable(tier, tmp_path):
     tier.write(old, root, "bars", source="SYN", fsync=False)
     before = {u: u.read_bytes() for u in tier.units(root)}
     _intraday(("AAA", "BBB"), days=2, per_day=20, base=90.0).write_parquet(frame)
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *sys.path])}
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(KILLED_WRITER), tier.name, str(root), str(marker),
          str(frame)], env=env,

@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-UTC_US = pl.Datetime("us", "UTC")
+from statarb.conventions import UTC_US
+
 TRUTH_SCHEMA = {
     "pair_id": pl.String,
     "kind": pl.String,

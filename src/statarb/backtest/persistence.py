@@ -26,13 +26,12 @@ import sqlalchemy as sa
 
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.results import BacktestResult
+from statarb.conventions import DIRECTIONS, SIDES, UTC_US
 from statarb.storage.database import ensure_schema, get_engine
 from statarb.storage.secrets import mask
 from statarb.storage.sql_io import read_table, write_frame
 
 RUN_ID_RE = re.compile(r"^bt_(\d{8})_(\d{3,})$")
-DIRECTIONS = ("long_spread", "short_spread", "flat")
-SIDES = ("buy", "sell")
 _PG_LOCK_KEY = 0x4254_5255  # "BTRU": serialises run-id / signal-id allocation on PostgreSQL
 
 
@@ -169,9 +168,9 @@ def save_run(
                 },
                 schema_overrides={
                     "pair_id": pl.String,
-                    "start_ts": pl.Datetime("us", "UTC"),
-                    "end_ts": pl.Datetime("us", "UTC"),
-                    "created_at": pl.Datetime("us", "UTC"),
+                    "start_ts": UTC_US,
+                    "end_ts": UTC_US,
+                    "created_at": UTC_US,
                 },
             )
             write_frame(conn, "backtest_runs", runs, mode="insert")

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from statarb.conventions import pair_id_expr, sort_runs
 from statarb.reporting import tearsheet, trades
 from statarb.reporting.config import ReportingConfig
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
@@ -27,7 +28,7 @@ def _one_run(run_id: str, runs: pl.DataFrame) -> dict[str, Any]:
     if run_id in (None, "", "latest"):
         if runs.height == 0:
             raise ValueError("backtest_runs is empty: run the backtest pipeline first")
-        return runs.sort("created_at", "run_id", nulls_last=True).row(-1, named=True)
+        return sort_runs(runs).row(-1, named=True)
     sel = runs.filter(pl.col("run_id") == run_id)
     if sel.height == 0:
         raise ValueError(
@@ -136,7 +137,7 @@ def build_reports(
     )
     trips = trades.round_trips(fills, signals, run.get("pair_id")) if fills.height else None
     pairs = sorted(
-        set((signals["symbol_a"] + "_" + signals["symbol_b"]).drop_nulls().to_list())
+        set(signals.select(pair_id_expr().alias("pair_id"))["pair_id"].drop_nulls().to_list())
         | ({run["pair_id"]} if run.get("pair_id") else set())
     )
     sheet = cfg.tearsheet.model_dump()
