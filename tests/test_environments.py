@@ -5,6 +5,7 @@ catalog entry of every environment carries a kedro-viz layer."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,8 @@ def test_bar_length_is_one_setting(env, minutes):
     for f in (REPO / "conf").glob("*/parameters*.yml"):  # no file states a number of its own
         doc = yaml.safe_load(f.read_text()) or {}
         for dotted in ("alpha.bar_minutes", "backtest.bar_interval_minutes"):
-            try:
+            with contextlib.suppress(KeyError):
                 assert _get(doc, dotted) == "${globals:bar_minutes}", f"{f}: {dotted}"
-            except KeyError:
-                pass
     params["backtest"]["bar_interval_minutes"] = 5  # e.g. --params on one section only
     with pytest.raises(ConfigError, match="the bar length is one setting"):
         validate_parameters(params)
