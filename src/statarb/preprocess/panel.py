@@ -69,7 +69,11 @@ def wide_panel(
     seen = np.zeros(mat.shape, dtype=bool)
     seen[rows, codes] = True
     if int(np.count_nonzero(seen)) != long.height:  # two rows landed on one cell
-        raise ValueError("wide_panel: several bars of one symbol at the same datetime")
+        dup = long.filter(long.select("datetime", "code").is_duplicated()).row(0, named=True)
+        raise ValueError(
+            "wide_panel: several bars of one symbol at the same datetime "
+            f"({names[dup['code']]} at {dup['datetime']})"
+        )
     del seen
     cols = [
         pl.Series(names[j], mat[:, j]).fill_nan(None)
