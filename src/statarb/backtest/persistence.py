@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.results import BacktestResult
 from statarb.conventions import DIRECTIONS, SIDES, UTC_US
-from statarb.storage.database import ensure_schema, get_engine
+from statarb.storage.database import ensure_schema, get_engine, write_transaction
+from statarb.storage.leftovers import equity_temp_prefix, sweep
 from statarb.storage.secrets import mask
 from statarb.storage.sql_io import read_table, write_frame
 
@@ -145,9 +146,10 @@ def save_run(
     config_json = build_config_json(cfg, result, extra_config)
     tmp_dir: Path | None = None
     if equity_root is not None:
-        tmp_dir = Path(tempfile.mkdtemp(prefix=".equity_tmp_", dir=_mkdir(Path(equity_root))))
+        sweep(equity_root, max_depth=0)  # staging folders of a killed run
+        tmp_dir = Path(tempfile.mkdtemp(prefix=equity_temp_prefix(), dir=_mkdir(Path(equity_root))))
     try:
-        with get_engine(url).begin() as conn:
+        with write_transaction(url) as conn:  # SQLite: a second run waits for the lock
             _lock(conn)
             if run_id is None:
                 run_id = next_run_id(conn, now)

@@ -33,6 +33,7 @@ from statarb.storage.hdf5_format import (
     read_rows,
     write_unit,
 )
+from statarb.storage.leftovers import sweep
 from statarb.storage.parquet_read import TimeBound, _as_list, _bound, reject_source_for_pairs
 from statarb.storage.parquet_schemas import Layout, get_layout
 from statarb.storage.parquet_write import _check_date_column, _source_values
@@ -84,6 +85,7 @@ def write_hdf5(
         raise HDF5StoreError(f"mode must be 'merge', 'replace' or 'append', got {mode!r}")
     check_mode(lay, mode, batch)
     reject_source_for_pairs(lay, source)
+    sweep(root)  # temporary files a killed write of this dataset left behind
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
     sources = _source_values(df, lay, source) if "source" in lay.partition_by else [None]

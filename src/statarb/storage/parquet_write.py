@@ -47,6 +47,7 @@ from statarb.storage.frame_checks import (
     strictly_increasing,
     validate_frame,
 )
+from statarb.storage.leftovers import sweep
 from statarb.storage.parquet_read import (
     DATA_FILE,
     ParquetStoreError,
@@ -209,6 +210,7 @@ def write_partitions(
         raise ParquetStoreError(f"mode must be 'merge', 'replace' or 'append', got {mode!r}")
     check_mode(lay, mode, batch)
     reject_source_for_pairs(lay, source)
+    sweep(root)  # temporary files a killed write of this dataset left behind
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
     sources: list[str] = []
