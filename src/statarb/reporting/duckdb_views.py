@@ -156,15 +156,14 @@ def open_store(
     replaces the catalog's columnar entries (Parquet); ``reports_dir`` defaults to the
     ``reporting.output_dir`` parameter; ``relational="none"`` skips the database.
     """
-    proj = load_project(project, env) if roots is None or db_url is None else None
+    given = roots is not None and db_url is not None and reports_dir is not None
+    proj = None if given else load_project(project, env)
     if roots is not None:
         refs = {n: StoreRef(n, Path(r), lay, "parquet") for n, (r, lay) in roots.items()}
     else:
         refs = proj.stores()  # type: ignore[union-attr]
-    if reports_dir is None:
-        base = proj.root if proj is not None else Path(project).resolve()
-        out = (proj.params.get("reporting") or {}).get("output_dir") if proj else None
-        reports_dir = base / (out or "data/08_reporting")
+    if reports_dir is None:  # the project's reporting.output_dir (no path of its own here)
+        reports_dir = proj.root / proj.params["reporting"]["output_dir"]  # type: ignore[union-attr]
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     sess = StoreSession(con, reports_dir=Path(reports_dir))
