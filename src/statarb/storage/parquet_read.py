@@ -171,6 +171,29 @@ def file_info(path: str | Path, layout: str | Layout) -> tuple[int, list[int | N
     return version, decode_batch_ids(meta.get(META_BATCHES))
 
 
+def check_scan_args(
+    lay: Layout,
+    columns: Sequence[str] | None,
+    symbols: object,
+    pair_ids: object,
+    batch: int | None,
+    error: type[Exception],
+) -> None:
+    """The argument rules every tier's scan shares (raise ``error`` naming the layout)."""
+    if columns is not None:
+        unknown = [c for c in columns if c not in lay.read_schema]
+        if unknown:
+            raise error(
+                f"[{lay.name}] unknown column(s) {unknown}; available {lay.read_schema.names()}"
+            )
+    if symbols is not None and lay.id_column != "symbol":
+        raise error(f"[{lay.name}] has no symbol column; filter with pair_ids")
+    if pair_ids is not None and lay.id_column != "pair_id":
+        raise error(f"[{lay.name}] has no pair_id column; filter with symbols")
+    if batch is not None and not lay.versioned:
+        raise error(f"[{lay.name}] is not versioned; batch={batch!r} cannot apply")
+
+
 def _empty(lay: Layout) -> pl.LazyFrame:
     return pl.LazyFrame(schema=lay.read_schema)
 
@@ -208,18 +231,7 @@ def scan_store(
     are, only files holding several versions pay for the resolution.
     """
     lay = get_layout(layout)
-    if columns is not None:
-        unknown = [c for c in columns if c not in lay.read_schema]
-        if unknown:
-            raise ParquetStoreError(
-                f"[{lay.name}] unknown column(s) {unknown}; available {lay.read_schema.names()}"
-            )
-    if symbols is not None and lay.id_column != "symbol":
-        raise ParquetStoreError(f"[{lay.name}] has no symbol column; filter with pair_ids")
-    if pair_ids is not None and lay.id_column != "pair_id":
-        raise ParquetStoreError(f"[{lay.name}] has no pair_id column; filter with symbols")
-    if batch is not None and not lay.versioned:
-        raise ParquetStoreError(f"[{lay.name}] is not versioned; batch={batch!r} cannot apply")
+    check_scan_args(lay, columns, symbols, pair_ids, batch, ParquetStoreError)
     files = partition_files(root, lay, pair_ids=pair_ids, start=start, end=end, source=source)
     kept: list[Path] = []
     several = False
