@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from statarb.storage.parquet_schemas import get_layout
-from statarb.storage.resolver import StoreRef, load_project
+from statarb.storage.resolver import StoreRef, load_project, scan_entry
 
 _HIVE_ARROW = {"source": pa.large_string(), "date": pa.date32(), "pair_id": pa.large_string()}
 
@@ -85,10 +85,8 @@ def _parquet_dataset(ref: StoreRef) -> tuple[pads.Dataset | None, bool]:
 def create_store_view(con: duckdb.DuckDBPyConnection, name: str, ref: StoreRef) -> str:
     """Create view ``name`` over the columnar entry ``ref``; return its root or ``"empty"``."""
     lay = get_layout(ref.layout)
-    if ref.tier == "hdf5":
-        from statarb.storage.hdf5_store import scan_hdf5
-
-        frame = scan_hdf5(ref.root, lay).collect()
+    if ref.tier != "parquet":  # any other tier through its own reader (resolver.STORE_TYPES)
+        frame = scan_entry(ref).collect()
         con.register(f"__src_{name}", frame.to_arrow())
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__src_{name}"')
         return str(ref.root) if frame.height else "empty"
