@@ -41,7 +41,8 @@ def fetch_runs(url: str, limit: int = 20, run_id: str | None = None) -> list[dic
     where = "WHERE r.run_id = :run_id" if run_id else ""
     with get_engine(url, read_only=True).connect() as conn:
         rows = conn.execute(
-            sa.text(LIST_SQL.format(where=where, order=_NEWEST_FIRST)), {"limit": limit, "run_id": run_id}
+            sa.text(LIST_SQL.format(where=where, order=_NEWEST_FIRST)),
+            {"limit": limit, "run_id": run_id},
         ).mappings()
         return [dict(r) for r in rows]
 
