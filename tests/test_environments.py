@@ -18,7 +18,7 @@ from tests.config_helpers import shipped
 
 REPO = Path(__file__).resolve().parents[1]
 ENVS = ("base", "local", "arch_daily")
-LAYERS = {"raw", "intermediate", "primary", "feature", "model_output", "reporting"}
+LAYERS = ("raw", "intermediate", "primary", "feature", "model_output", "reporting")
 PATH_KEYS = ("path", "filepath", "equity_path")
 
 
@@ -106,6 +106,10 @@ def test_every_catalog_entry_has_a_kedro_viz_layer(env):
     assert {n: v for n, v in missing.items() if v not in LAYERS} == {}
 
 
+def _layer(entry: dict) -> str:
+    return entry["metadata"]["kedro-viz"]["layer"]
+
+
 def test_every_pipeline_dataset_is_a_catalog_entry(tmp_path, monkeypatch):
     """kedro-viz layers only reach declared entries: no node output is left implicit. The
     catalog builds (every dataset takes its ``metadata``)."""
@@ -121,6 +125,16 @@ def test_every_pipeline_dataset_is_a_catalog_entry(tmp_path, monkeypatch):
         if not d.startswith("params:") and d != "parameters"
     }
     assert sorted(used - set(catalog)) == []
+    backwards = [
+        f"{n.name}: {i} ({_layer(catalog[i])}) -> {o} ({_layer(catalog[o])})"
+        for p in pipelines.values()
+        for n in p.nodes
+        for i in n.inputs
+        if i in catalog
+        for o in n.outputs
+        if LAYERS.index(_layer(catalog[i])) > LAYERS.index(_layer(catalog[o]))
+    ]
+    assert backwards == []  # kedro-viz orders layers by the data flow: no cycle among them
     monkeypatch.chdir(tmp_path)
     built = DataCatalog.from_config(catalog, credentials={"db": {"con": "sqlite:///x.db"}})
     assert set(built.keys()) >= set(catalog)
