@@ -37,5 +37,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -r requirements-bench.lock
 	$(PY) benchmarks/run_all.py
 
+# every generated store: data/ holds only generated files (statarb generate, the catalog, the
+# SQLite databases, the arch_daily environment) apart from the shipped .gitkeep and README.md
 clean-data:
-	rm -rf data/01_raw data/bars data/bars_adjusted data/ticks data/alpha data/02_intermediate data/08_reporting data/statarb.db
+	find data -mindepth 1 -maxdepth 1 ! -name .gitkeep ! -name README.md -exec rm -rf {} +

@@ -21,11 +21,12 @@ from typing import Any
 import polars as pl
 import yaml
 
-from statarb.synthetic.config import SyntheticConfig
+from statarb.synthetic.config import load_config
 
 CASES_FILE = Path(__file__).parent / "corpus" / "cases.yml"
-BASE = dataclasses.replace(
-    SyntheticConfig(), n_symbols=6, n_days=3, tick_days=1, tick_symbols=2, n_missing=10
+SYNTH_PARAMS = Path(__file__).resolve().parents[2] / "conf/base/parameters_synthetic.yml"
+BASE = load_config(SYNTH_PARAMS).with_overrides(
+    n_symbols=6, n_days=3, tick_days=1, tick_symbols=2, n_missing=10
 )
 # generator rule -> ingestion quarantine rule (missing bars and price spikes are not row defects)
 GROUND_TRUTH_RULES = {

@@ -29,6 +29,7 @@ def test_registered_and_shipped_sections_validate():
     "path, typo, closest",
     [
         (("source",), "sourc", "ingestion.source"),
+        (("streaming", "files_per_group"), "files_per_grup", None),
         (("validation", "price_max"), "price_mx", "ingestion.validation.price_max"),
         (("calendars", "us_equities", "holidays"), "holiday", None),
         (("sources", "synthetic", "bars", "date_column"), "date_colum", None),
@@ -64,6 +65,9 @@ def test_a_typo_is_refused_with_its_path_and_the_closest_name(raw, path, typo, c
         (lambda r: r["sources"]["synthetic"]["ticks"].update(csv_separator=","), "csv_separator"),
         (lambda r: r["sources"]["synthetic"]["bars"].update(datetime_column="ts"), "either"),
         (lambda r: r["validation"].update(volume_max="lots"), "volume_max"),
+        (lambda r: r["streaming"].update(files_per_group=0), "files_per_group"),
+        (lambda r: r["sources"]["synthetic"]["bars"].update(csv_separator=None), "csv_separator"),
+        (lambda r: r["sources"]["synthetic"]["bars"].update(format="xlsx"), "format"),
     ],
 )
 def test_inconsistent_values_are_refused(raw, edit, fragment):
@@ -76,3 +80,15 @@ def test_a_missing_key_is_refused_no_default_in_code(raw):
     del raw["validation"]["max_ex_date_days_after_last_bar"]
     with pytest.raises(ConfigError, match="max_ex_date_days_after_last_bar: required key"):
         IngestionConfig.from_params(raw, "ingestion")
+
+
+def test_auto_format_reads_each_file_by_its_extension(raw):
+    bars = IngestionConfig.from_params(raw, "ingestion").active.bars
+    assert bars.format == "auto" and bars.file_patterns == ["*.csv", "*.parquet"]
+    assert bars.file_format("SYNTH_bars_20260302.csv") == "csv"
+    assert bars.file_format("SYNTH_bars_20260302.parquet") == "parquet"
+    raw["sources"]["synthetic"]["bars"].update(format="csv", file_pattern="*.csv")
+    bars = IngestionConfig.from_params(raw, "ingestion").active.bars
+    assert bars.file_format("SYNTH_bars_20260302.parquet") == "csv" and bars.file_patterns == [
+        "*.csv"
+    ]

@@ -20,6 +20,7 @@ from kedro.runner import SequentialRunner
 
 from statarb.ingest import IngestionError
 from statarb.ingest.calendar import utc_to_local
+from statarb.ingest.staging import StagingArea
 from statarb.pipelines.ingestion import create_pipeline
 from statarb.pipelines.ingestion.nodes import (
     ingest_bars,
@@ -57,18 +58,31 @@ def _partitions(folder: Path) -> dict[str, Any]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def _plan(raw: Path) -> dict[str, Any]:
-    """The validation phase of the pipeline on ``raw`` (node functions, no I/O but the reads)."""
+def _plan(raw: Path, files_per_group: int = 1) -> dict[str, Any]:
+    """The validation phase of the pipeline on ``raw`` (node functions; the rows they stage are
+    read back from the staging folder). One file per group by default: every ordering and
+    duplicate rule then works across group boundaries (the streamed case)."""
     params = load_params(("ingestion",))["ingestion"]
+    params["streaming"]["files_per_group"] = files_per_group
+    staging = StagingArea(raw.parent / "staging")
     symbols, known = ingest_symbols((raw / "symbols.csv").read_bytes(), params)
-    bars, q_bars, r_bars = ingest_bars(_partitions(raw / "bars"), known, params)
-    ticks, q_ticks, r_ticks = ingest_ticks(_partitions(raw / "ticks"), known, params)
+    bars, r_bars = ingest_bars(_partitions(raw / "bars"), known, staging, params)
+    ticks, r_ticks = ingest_ticks(_partitions(raw / "ticks"), known, staging, params)
     actions, q_actions, r_actions = ingest_corporate_actions(
         (raw / "corporate_actions.csv").read_bytes(), known, bars, params
     )
     return {
-        "stored": {"bars": bars, "ticks": ticks, "corporate_actions": actions, "symbols": symbols},
-        "quarantine": {"bars": q_bars, "ticks": q_ticks, "corporate_actions": q_actions},
+        "stored": {
+            "bars": bars.read_valid(),
+            "ticks": ticks.read_valid(),
+            "corporate_actions": actions,
+            "symbols": symbols,
+        },
+        "quarantine": {
+            "bars": bars.read_quarantine(),
+            "ticks": ticks.read_quarantine(),
+            "corporate_actions": q_actions,
+        },
         "report": {"bars": r_bars, "ticks": r_ticks, "corporate_actions": r_actions},
     }
 

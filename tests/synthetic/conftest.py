@@ -10,11 +10,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from statarb.synthetic.config import SyntheticConfig
+from statarb.synthetic.config import SyntheticConfig, load_config
 from statarb.synthetic.generator import SyntheticData, build, generate
 
 # 2026-03-05, 06, 09, 10: crosses the 2026-03-08 DST change
-SMALL = SyntheticConfig(
+PARAMS = Path(__file__).resolve().parents[2] / "conf" / "base" / "parameters_synthetic.yml"
+DEFAULT = load_config(PARAMS)
+SMALL = DEFAULT.with_overrides(
     start=dt.date(2026, 3, 5),
     n_days=4,
     n_symbols=8,

@@ -9,14 +9,13 @@ import numpy as np
 import polars as pl
 
 from statarb.synthetic.calendar import bar_clock, trading_days
-from statarb.synthetic.config import SyntheticConfig
 from statarb.synthetic.vendor_files import BAR_COLUMNS
 
-from .conftest import read_bar_files, with_utc
+from .conftest import DEFAULT, read_bar_files, with_utc
 
 
 def test_trading_days_match_numpy_business_calendar():
-    cfg = SyntheticConfig()
+    cfg = DEFAULT
     days = trading_days(cfg.start, cfg.end, cfg.holidays)
     span = np.arange(np.datetime64(cfg.start), np.datetime64(cfg.end) + 1)
     hol = np.array([np.datetime64(h) for h in cfg.holidays])

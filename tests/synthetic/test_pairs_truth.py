@@ -11,14 +11,15 @@ import pytest
 from statsmodels.tsa.ar_model import AutoReg
 from statsmodels.tsa.stattools import adfuller
 
-from statarb.synthetic.config import SyntheticConfig
 from statarb.synthetic.market import simulate_market
+
+from .conftest import DEFAULT
 
 
 @pytest.fixture(scope="module")
 def long_market():
     # whole default calendar (31,980 bars), one pair of each kind, fast half-lives for tight fits
-    cfg = SyntheticConfig(n_symbols=12, half_life_bars=(30.0, 60.0))
+    cfg = DEFAULT.with_overrides(n_symbols=12, half_life_bars=(30.0, 60.0))
     return simulate_market(cfg)
 
 

@@ -41,23 +41,53 @@ class ChunkSpec:
     method: str
 
 
-def _series(cols: np.ndarray, ia: int, ib: int, end_rows: np.ndarray, window: int):
-    ok = np.flatnonzero(np.isfinite(cols[:, ia]) & np.isfinite(cols[:, ib]))
-    y, x = cols[ok, ia], cols[ok, ib]
-    k_end = np.searchsorted(ok, end_rows, side="left")  # valid rows with row < end
-    return y, x, k_end, np.minimum(k_end, window)
+class _Legs:
+    """The chunk's price columns, read once: transposed (one contiguous row per column), their
+    finite masks, and the prefix sums of legs with no missing row (shared by every pair that
+    uses them, so a leg of many pairs is scanned once)."""
+
+    def __init__(self, cols: np.ndarray) -> None:
+        self.rows = np.ascontiguousarray(cols.T)
+        self.finite = np.isfinite(self.rows)
+        self.full = self.finite.all(axis=1)
+        self.all_rows = np.arange(cols.shape[0])
+        self._prefix: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def series(self, ia: int, ib: int, end_rows: np.ndarray, window: int):
+        """Pair ``(ia, ib)``'s valid rows (both legs finite), the valid-row count before each
+        end row and the window length at each test time."""
+        if self.full[ia] and self.full[ib]:
+            ok = self.all_rows
+            y, x = self.rows[ia], self.rows[ib]
+        else:
+            ok = np.flatnonzero(self.finite[ia] & self.finite[ib])
+            y, x = self.rows[ia, ok], self.rows[ib, ok]
+        k_end = np.searchsorted(ok, end_rows, side="left")  # valid rows with row < end
+        return y, x, k_end, np.minimum(k_end, window)
+
+    def prefix(self, leg: np.ndarray, key: int | None):
+        """Prefix sums of moves, total variation and level of ``leg`` (cached by column when
+        the leg has every row, i.e. when it is the same series for every pair)."""
+        if key is not None and key in self._prefix:
+            return self._prefix[key]
+        d = np.diff(leg)
+        out = (
+            np.concatenate([[0], np.cumsum(d != 0)]),
+            np.concatenate([[0.0], np.cumsum(np.abs(d))]),
+            np.concatenate([[0.0], np.cumsum(np.abs(leg))]),
+        )
+        if key is not None:
+            self._prefix[key] = out
+        return out
 
 
-def _leg_reasons(y, x, k_end, n) -> list[str | None]:
+def _leg_reasons(legs: _Legs, keys, y, x, k_end, n) -> list[str | None]:
     """Constant / near-constant legs of every window, from prefix sums (O(1) per window)."""
     out: list[str | None] = [None] * k_end.size
-    for name, leg in (("A", y), ("B", x)):
+    for name, leg, key in (("A", y, keys[0]), ("B", x, keys[1])):
         if leg.size < 2:
             continue
-        d = np.diff(leg)
-        moves = np.concatenate([[0], np.cumsum(d != 0)])
-        tv = np.concatenate([[0.0], np.cumsum(np.abs(d))])
-        lev = np.concatenate([[0.0], np.cumsum(np.abs(leg))])
+        moves, tv, lev = legs.prefix(leg, key)
         s = k_end - n
         ok = n >= 2
         last = np.maximum(k_end - 1, 0)
@@ -111,13 +141,16 @@ def chunk_stats(
     ``pairs`` (``pair_id``, column of leg A, column of leg B in ``cols``) at every test time."""
     n_t = end_rows.size
     series, ends, lengths, reasons, live = [], [], [], [], []
+    chunk_legs = _Legs(cols)
     for _, ia, ib in pairs:
-        y, x, k_end, n = _series(cols, ia, ib, end_rows, spec.window_bars)
-        why = [
-            f"short_window: {int(v)} usable rows < {spec.need}" if v < spec.need else None
-            for v in n
-        ]
-        legs = _leg_reasons(y, x, k_end, n)
+        y, x, k_end, n = chunk_legs.series(ia, ib, end_rows, spec.window_bars)
+        short = np.flatnonzero(n < spec.need)
+        why: list[str | None] = [None] * n.size
+        for i in short:
+            why[i] = f"short_window: {int(n[i])} usable rows < {spec.need}"
+        full = bool(chunk_legs.full[ia] and chunk_legs.full[ib])
+        keys = (ia, ib) if full else (None, None)
+        legs = _leg_reasons(chunk_legs, keys, y, x, k_end, n)
         why = [w or lg for w, lg in zip(why, legs, strict=True)]
         series.append((y, x))
         ends.append(k_end)

@@ -22,8 +22,10 @@ SECTIONS: dict[str, str] = {
     "backtest": "statarb.backtest.params:BacktestParams",
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
+    "preprocessing": "statarb.preprocess.params:PreprocessingParams",
     "reporting": "statarb.reporting.config:ReportingConfig",
     "storage": "statarb.storage.params:StorageParams",
+    "synthetic": "statarb.synthetic.config:SyntheticConfig",
 }
 
 

@@ -9,6 +9,7 @@ Layout::
 
     ingestion:
       source: <name>            # which entry of `sources` this run reads
+      streaming: {files_per_group}  # raw files parsed and validated at a time
       validation: {...}         # magnitude bounds, ticker alphabet, currencies, action horizon
       calendars: {<name>: {...}}  # trading days and session bounds (exchange-local)
       sources:
@@ -63,16 +64,18 @@ class FileSpec(StrictModel):
     ``columns`` maps vendor column names to our field names. The timestamp is either one
     ``datetime_column`` (with ``datetime_format``) or a ``date_column`` + ``time_column`` pair
     (with ``date_format`` / ``time_format``); the keys of the other form are given as ``null``.
-    Times are exchange-local wall-clock times in ``timezone``. ``file_pattern`` (fnmatch) selects
-    the files of a raw folder; ``csv_separator`` is ``null`` for Parquet.
+    Times are exchange-local wall-clock times in ``timezone``. ``file_pattern`` (fnmatch, one
+    pattern or a list) selects the files of a raw folder. ``format``: ``csv``, ``parquet``, or
+    ``auto`` (each file by its extension, ``.csv`` or ``.parquet``; a day delivered in both
+    formats is read from the Parquet file). ``csv_separator`` is ``null`` for Parquet.
     """
 
     kind: ClassVar[str] = ""
     required_fields: ClassVar[tuple[str, ...]] = ()
     optional_fields: ClassVar[tuple[str, ...]] = ()
 
-    format: Literal["csv", "parquet"]
-    file_pattern: str = Field(min_length=1)
+    format: Literal["csv", "parquet", "auto"]
+    file_pattern: str | list[str] = Field(min_length=1)
     columns: dict[str, str]
     date_column: str | None
     time_column: str | None
@@ -110,11 +113,24 @@ class FileSpec(StrictModel):
         twice = sorted({t for t in targets if targets.count(t) > 1})
         if twice:
             raise ValueError(f"columns maps several vendor columns to {twice}")
-        if (self.format == "csv") != (self.csv_separator is not None):
-            raise ValueError("csv_separator is required for format csv and must be null otherwise")
+        if (self.format != "parquet") != (self.csv_separator is not None):
+            raise ValueError(
+                "csv_separator is required for format csv/auto and must be null for parquet"
+            )
         if self.csv_separator is not None and len(self.csv_separator) != 1:
             raise ValueError("csv_separator must be one character")
         return self
+
+    @property
+    def file_patterns(self) -> list[str]:
+        """``file_pattern`` as a list."""
+        return [self.file_pattern] if isinstance(self.file_pattern, str) else self.file_pattern
+
+    def file_format(self, name: str) -> str:
+        """``csv`` or ``parquet``: the configured format, or (``auto``) the file's extension."""
+        if self.format != "auto":
+            return self.format
+        return "parquet" if name.lower().endswith(".parquet") else "csv"
 
     @property
     def source_columns(self) -> list[str]:
@@ -252,10 +268,18 @@ class ValidationConfig(StrictModel):
         return self
 
 
+class StreamingConfig(StrictModel):
+    """How the raw bar/tick files are streamed (docs/ingestion.md, "Streaming"):
+    ``files_per_group`` files are parsed and validated at a time, their rows staged to disk."""
+
+    files_per_group: int = Field(ge=1)
+
+
 class IngestionConfig(StrictModel):
     """The whole ``ingestion`` parameters section (module docstring)."""
 
     source: str
+    streaming: StreamingConfig
     validation: ValidationConfig
     calendars: dict[str, CalendarConfig]
     sources: dict[str, SourceConfig]

@@ -50,8 +50,9 @@ def _read_raw(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     """Read the needed vendor columns with the right dtypes, or raise naming the file (and the
     row of the first value that is not a number)."""
     numeric = [src for src, dst in spec.columns.items() if dst in BAR_VALUES + TICK_VALUES]
+    fmt = spec.file_format(name)
     try:
-        if spec.format == "csv":
+        if fmt == "csv":
             sep = spec.csv_separator or ","
             header = pl.read_csv(data, n_rows=0, separator=sep).columns
             _check_columns(header, name, spec)
@@ -74,7 +75,7 @@ def _read_raw(data: bytes, name: str, spec: FileSpec) -> pl.DataFrame:
     except Exception as exc:  # polars/pyarrow parse errors: name the file and the reason
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise IngestionError(
-            name, f"cannot parse {spec.format} file: {reason}", rule="unreadable_file"
+            name, f"cannot parse {fmt} file: {reason}", rule="unreadable_file"
         ) from exc
 
 

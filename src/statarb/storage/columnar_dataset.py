@@ -19,7 +19,9 @@ index)::
         mode: merge            # merge | replace | append (append needs a run in batch mode)
         write_batch: ingestion # optional: staged into that open write batch (Parquet tier)
 
-Load returns a lazy frame (call ``.collect()``); save takes a Polars DataFrame or LazyFrame. The
+Load returns a lazy frame (call ``.collect()``); save takes a Polars DataFrame or LazyFrame, or a
+:class:`~statarb.storage.frame_chunks.PartitionChunks` (disjoint partition groups, written one
+after the other so only one group is in memory). The
 dataset obeys :mod:`statarb.storage.access` (read-only in research sessions) and the run's batch
 settings (``storage.batches``: a run in ``append`` mode saves versioned layouts as a new batch).
 With ``save_args.write_batch``, a save while that :mod:`~statarb.storage.write_batch` is open
@@ -38,6 +40,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from statarb.storage import write_batch
 from statarb.storage.access import AccessControlled
+from statarb.storage.frame_chunks import PartitionChunks
 from statarb.storage.parquet_schemas import get_layout
 
 LOAD_KEYS = frozenset({"symbols", "pair_ids", "start", "end", "columns", "source", "batch"})
@@ -97,9 +100,12 @@ class ColumnarDataset(AccessControlled, AbstractDataset[pl.DataFrame | pl.LazyFr
         args = {"source": self._source, **self._load_args}
         return self._scan(self._path, self._layout, **args)
 
-    def save(self, data: pl.DataFrame | pl.LazyFrame) -> None:
-        """Write ``data`` unit by unit (atomic per unit)."""
+    def save(self, data: pl.DataFrame | pl.LazyFrame | PartitionChunks) -> None:
+        """Write ``data`` unit by unit (atomic per unit); chunks one after the other."""
         self._guard_save()
+        if isinstance(data, PartitionChunks):
+            self._save_chunks(data)
+            return
         if not isinstance(data, pl.DataFrame | pl.LazyFrame):
             raise DatasetError(
                 f"{type(self).__name__}({self._path}) saves Polars DataFrame/LazyFrame, "
@@ -130,6 +136,26 @@ class ColumnarDataset(AccessControlled, AbstractDataset[pl.DataFrame | pl.LazyFr
                     writer=staged.writer,
                 )  # fmt: skip
         self._after_save(data, batch)
+
+    def _save_chunks(self, chunks: PartitionChunks) -> None:
+        """Save every chunk; a unit written by two chunks is refused (the second would replace
+        the first's staged file in a write batch instead of merging with it; without a batch
+        each write merges with what the previous one wrote)."""
+        batched = write_batch.current(self._save_args.get("write_batch")) is not None
+        seen: set[Path] = set()
+        written: list[Path] = []
+        for frame in chunks:
+            self.save(frame)
+            files = [Path(p) for p in (self._written or [])]
+            again = seen.intersection(files)
+            if again and batched:
+                raise DatasetError(
+                    f"{self._entry or self._path}: {chunks.label}: unit(s) "
+                    f"{sorted(map(str, again))[:3]} written by two chunks"
+                )
+            seen.update(files)
+            written += files
+        self._written = written
 
     def _after_save(self, data: Any, batch: int | None) -> None:
         """Tier-specific bookkeeping after a save (the HDF5 tier syncs its index)."""

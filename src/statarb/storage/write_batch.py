@@ -65,6 +65,20 @@ class WriteBatch:
         self.name = name
         self.writer = PartitionWriter(fsync)
         self._sql: list[tuple[str, str, pl.DataFrame, dict[str, Any]]] = []
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the batch is published or aborted (e.g. to remove the
+        staging files its saves read from)."""
+        self._on_close.append(callback)
+
+    def _close(self) -> None:
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # cleanup must not hide the batch's own outcome
+                log.exception("write batch %r: a close callback failed", self.name)
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[WriteBatch]:
@@ -112,6 +126,7 @@ class WriteBatch:
             for conn, _tx in conns.values():
                 conn.close()
             _OPEN.pop(self.name, None)
+            self._close()
         self.writer.drop_backups()
         log.info(
             "write batch %r published: %d table write(s), %d file(s)",
@@ -125,6 +140,7 @@ class WriteBatch:
         self.writer.abort()
         self._sql = []
         _OPEN.pop(self.name, None)
+        self._close()
 
 
 _OPEN: dict[str, WriteBatch] = {}

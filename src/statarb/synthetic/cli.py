@@ -2,8 +2,9 @@
 
 Where and how come from the project's Kedro configuration (:mod:`statarb.storage.resolver`,
 ``--project``/``--env``): the folder of the catalog entry ``raw_symbols`` (``data/01_raw``) and
-the ``synthetic`` parameters section; ``--out`` and ``--config`` override them. Outside a project:
-``data/01_raw`` and the generator's defaults.
+the ``synthetic`` parameters section; ``--out`` overrides the folder and ``--config`` (a YAML
+with a ``synthetic`` section) overrides the keys it lists. Outside a project: ``data/01_raw``, and
+``--config`` must list every key (the defaults live only in ``conf/base/parameters_synthetic.yml``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 
 import click
 
+from statarb.config.strict import ConfigError
 from statarb.project_cli import maybe_project
 from statarb.synthetic.config import config_from_dict, load_config
 from statarb.synthetic.generator import generate as _generate
@@ -34,10 +36,22 @@ DEFAULT_OUT = "data/01_raw"
     "config_path",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Parameters YAML with a 'synthetic' section [default: the project's parameters].",
+    help="YAML with a 'synthetic' section overriding the project's parameters.",
 )
-@click.option("--symbols", "n_symbols", type=int, default=None, help="Universe size (small runs).")
-@click.option("--days", "n_days", type=int, default=None, help="Use only the first N trading days.")
+@click.option("--symbols", "n_symbols", type=int, default=None, help="Universe size (any N >= 2).")
+@click.option(
+    "--days",
+    "n_days",
+    type=int,
+    default=None,
+    help="N sessions from synthetic.start (NYSE calendar, past synthetic.end if needed).",
+)
+@click.option(
+    "--bar-format",
+    type=click.Choice(["csv", "parquet"]),
+    default=None,
+    help="Raw vendor bar files [default: synthetic.bar_format].",
+)
 @click.option("--force", is_flag=True, help="Regenerate even if the files match the config.")
 def generate(
     out: str | None,
@@ -47,6 +61,7 @@ def generate(
     config_path: str | None,
     n_symbols: int | None,
     n_days: int | None,
+    bar_format: str | None,
     force: bool,
 ) -> None:
     """Write vendor-style bars, ticks, symbols, corporate actions and ground truth to OUT."""
@@ -54,11 +69,22 @@ def generate(
     if out is None:
         raw = proj.file_entries().get("raw_symbols") if proj is not None else None
         out = str(raw.parent) if raw is not None else DEFAULT_OUT
-    if config_path is not None or proj is None or "synthetic" not in proj.params:
-        base = load_config(config_path)
-    else:
-        base = config_from_dict(dict(proj.params["synthetic"]))
-    cfg = base.with_overrides(seed=seed, n_symbols=n_symbols, n_days=n_days)
+    section = proj.params.get("synthetic") if proj is not None else None
+    try:
+        if config_path is not None:
+            base = load_config(config_path, base=section)
+        elif section is not None:
+            base = config_from_dict(dict(section))
+        else:
+            raise click.ClickException(
+                f"no Kedro project at {project!r} with a 'synthetic' section: run inside the "
+                "project or pass --config with every key of conf/base/parameters_synthetic.yml"
+            )
+        cfg = base.with_overrides(
+            seed=seed, n_symbols=n_symbols, n_days=n_days, bar_format=bar_format
+        )
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     t0 = time.perf_counter()
     wrote, paths = _generate(out, cfg, force=force)
     if not wrote:

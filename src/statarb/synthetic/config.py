@@ -1,81 +1,93 @@
-"""Configuration of the synthetic market (``conf/base/parameters_synthetic.yml``, key ``synthetic``)."""
+"""Configuration of the synthetic market (``conf/base/parameters_synthetic.yml``, key ``synthetic``).
+
+A strict section model (:class:`~statarb.config.strict.StrictModel`, registered in
+``statarb.config.registry.SECTIONS``): every key is required, the YAML holds the only defaults, an
+unknown key fails with its path and the closest valid name.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import Field
 
-_DATE_FIELDS = ("start", "end")
+from statarb.config.strict import StrictModel
+
+FloatRange = tuple[float, float]
 
 
-@dataclass(frozen=True)
-class SyntheticConfig:
-    """Every knob of the generator. Defaults give the project's default data set.
-
-    Ranges are ``(low, high)`` pairs sampled uniformly (log-uniformly for half-lives and prices).
-    ``n_days`` truncates the calendar to its first ``n_days`` trading days (small test configs).
+class SyntheticConfig(StrictModel):
+    """Every knob of the generator (meanings in ``conf/base/parameters_synthetic.yml`` and
+    ``docs/synthetic-data.md``). Ranges are ``(low, high)`` pairs sampled uniformly
+    (log-uniformly for half-lives and prices). ``n_days`` = that many sessions from ``start``
+    (past ``end`` if needed); ``None`` = every session of ``[start, end]``.
     """
 
-    seed: int = 7
-    start: dt.date = dt.date(2026, 2, 2)
-    end: dt.date = dt.date(2026, 5, 29)
-    holidays: tuple[dt.date, ...] = (
-        dt.date(2026, 2, 16),
-        dt.date(2026, 4, 3),
-        dt.date(2026, 5, 25),
-    )
-    n_days: int | None = None
-    timezone: str = "America/New_York"
-    session_open: str = "09:30"
-    bars_per_day: int = 390
-    file_prefix: str = "SYNTH"
+    seed: int = Field(ge=0)
+    start: dt.date
+    end: dt.date
+    holidays: tuple[dt.date, ...]
+    n_days: int | None = Field(ge=2)
+    timezone: str
+    session_open: str = Field(pattern=r"^\d{2}:\d{2}$")
+    bars_per_day: int = Field(ge=4)
+    file_prefix: str = Field(min_length=1)
+    bar_format: Literal["csv", "parquet"]
     # universe
-    n_symbols: int = 30
-    sectors: tuple[str, ...] = ("Technology", "Financials", "Energy", "Healthcare")
-    start_price: tuple[float, float] = (35.0, 300.0)
-    daily_vol: tuple[float, float] = (0.01, 0.02)
-    variance_shares: tuple[float, float, float] = (0.3, 0.3, 0.4)  # market, sector, idiosyncratic
+    n_symbols: int = Field(ge=2)
+    sectors: tuple[str, ...] = Field(min_length=1)
+    start_price: FloatRange
+    daily_vol: FloatRange
+    variance_shares: tuple[float, float, float]  # market, sector, idiosyncratic
     # cointegrated pairs
-    pairs_constant: int = 4
-    pairs_drift: int = 2
-    pairs_break: int = 1
-    half_life_bars: tuple[float, float] = (30.0, 240.0)
-    beta_range: tuple[float, float] = (0.6, 1.6)
-    spread_sd_frac: tuple[float, float] = (0.002, 0.005)  # stationary sd of s_t / price_A
-    beta_drift: float = 0.01  # total relative beta change of the drifting pairs
+    pairs_constant: int = Field(ge=0)
+    pairs_drift: int = Field(ge=0)
+    pairs_break: int = Field(ge=0)
+    pairs_reference_symbols: int = Field(ge=2)  # the counts above are for this many names
+    half_life_bars: FloatRange
+    beta_range: FloatRange
+    spread_sd_frac: FloatRange  # stationary sd of s_t / price_A
+    beta_drift: float  # total relative beta change of the drifting pairs
     # corporate actions
-    n_splits: int = 2
-    split_ratios: tuple[float, ...] = (2.0, 3.0)
-    n_dividends: int = 4
-    dividend_yield: tuple[float, float] = (0.004, 0.012)
+    n_splits: int = Field(ge=0)
+    split_ratios: tuple[float, ...] = Field(min_length=1)
+    n_dividends: int = Field(ge=0)
+    dividend_yield: FloatRange
     # anomalies
-    n_missing: int = 300
-    n_duplicates: int = 4
-    n_spikes: int = 20
-    spike_sigma: tuple[float, float] = (8.0, 15.0)
-    n_bad_each: int = 2  # per bad-row rule
-    unknown_ticker: str = "QQZX"
-    n_lowercase: int = 3
+    n_missing: int = Field(ge=0)
+    n_duplicates: int = Field(ge=0)
+    n_spikes: int = Field(ge=0)
+    spike_sigma: FloatRange
+    n_bad_each: int = Field(ge=0)  # per bad-row rule
+    unknown_ticker: str = Field(min_length=1)
+    n_lowercase: int = Field(ge=0)
     # ticks
-    tick_days: int = 5
-    tick_symbols: int = 6
-    tick_rate_per_sec: float = 2.0
-    venues: tuple[str, ...] = ("XNYS", "XNAS", "ARCX", "BATS", "IEXG")
+    tick_days: int = Field(ge=0)
+    tick_symbols: int = Field(ge=0)
+    tick_rate_per_sec: float = Field(gt=0)
+    venues: tuple[str, ...] = Field(min_length=1)
 
     def with_overrides(self, **kw: Any) -> SyntheticConfig:
-        """Copy with the given fields replaced (``None`` values are ignored)."""
-        return dataclasses.replace(self, **{k: v for k, v in kw.items() if v is not None})
+        """Copy with the given fields replaced (``None`` values are ignored), validated again."""
+        raw = self.model_dump()
+        raw.update({k: v for k, v in kw.items() if v is not None})
+        return SyntheticConfig.from_params(raw, "synthetic")
 
     def to_json_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings, tuples as lists)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+        """JSON-ready dict (dates as ISO strings, tuples as lists) of the settings that shape the
+        files. Keys added after generator version 1 are left out while they have no effect
+        (:data:`V1_NEUTRAL`), so a version-1 data set keeps its fingerprint and manifest."""
+        doc = json.loads(json.dumps(self.model_dump(), default=str))
+        for key, neutral in V1_NEUTRAL.items():
+            if neutral(self):
+                doc.pop(key)
+        return doc
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical JSON form: equal configs give equal files."""
@@ -83,38 +95,35 @@ class SyntheticConfig:
         return hashlib.sha256(blob).hexdigest()
 
 
-def _coerce(name: str, value: Any, default: Any) -> Any:
-    if name in _DATE_FIELDS:
-        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    if name == "holidays":
-        return tuple(v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in value)
-    if isinstance(default, tuple):
-        return tuple(value)
-    return value
+#: settings added after generator version 1 -> "has no effect on the files" (key left out of the
+#: fingerprint): CSV bars; pair counts not scaled (the universe is not above the reference size)
+V1_NEUTRAL: dict[str, Callable[[SyntheticConfig], bool]] = {
+    "bar_format": lambda c: c.bar_format == "csv",
+    "pairs_reference_symbols": lambda c: c.n_symbols <= c.pairs_reference_symbols,
+}
 
 
-def config_from_dict(raw: dict[str, Any]) -> SyntheticConfig:
-    """Build a config from a plain dict; unknown keys raise ``ValueError`` naming the key."""
-    defaults = SyntheticConfig()
-    names = {f.name for f in dataclasses.fields(SyntheticConfig)}
-    unknown = sorted(set(raw) - names)
-    if unknown:
-        raise ValueError(
-            f"parameters_synthetic: unknown key(s) {unknown}; allowed: {sorted(names)}"
-        )
-    kw = {k: _coerce(k, v, getattr(defaults, k)) for k, v in raw.items()}
-    return SyntheticConfig(**kw)
+def config_from_dict(raw: Mapping[str, Any]) -> SyntheticConfig:
+    """Validate a ``synthetic`` section (every key required; unknown keys refused)."""
+    return SyntheticConfig.from_params(raw, "synthetic")
 
 
-def load_config(path: str | Path | None) -> SyntheticConfig:
-    """Read the ``synthetic`` section of a Kedro parameters YAML file (defaults if ``path`` is None)."""
-    if path is None:
-        return SyntheticConfig()
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"synthetic config {p} does not exist")
-    doc = yaml.safe_load(p.read_text()) or {}
+def _section(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise FileNotFoundError(f"synthetic config {path} does not exist")
+    doc = yaml.safe_load(path.read_text()) or {}
     section = doc.get("synthetic", doc)
     if not isinstance(section, dict):
-        raise ValueError(f"{p}: key 'synthetic' must be a mapping")
-    return config_from_dict(section)
+        raise ValueError(f"{path}: key 'synthetic' must be a mapping")
+    return section
+
+
+def load_config(path: str | Path, base: Mapping[str, Any] | None = None) -> SyntheticConfig:
+    """The ``synthetic`` section of a parameters YAML file, validated.
+
+    With ``base`` (a full section, e.g. the project's parameters) the file only overrides the
+    keys it lists; without it the file must list every key.
+    """
+    section = _section(Path(path))
+    raw = {**dict(base), **section} if base is not None else section
+    return config_from_dict(raw)

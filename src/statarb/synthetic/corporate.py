@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statarb.synthetic.market import Market
+from statarb.synthetic.market import MarketPlan
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ class CorporateAction:
     factor: float
 
 
-def choose_actions(market: Market, rng: np.random.Generator) -> list[tuple[str, str, int, float]]:
+def choose_actions(
+    market: MarketPlan, rng: np.random.Generator
+) -> list[tuple[str, str, int, float]]:
     """Pick ``(symbol, action, ex_day, ratio_or_yield)``; legs of cointegrated pairs first."""
     cfg = market.config
     n_days = len(market.clock.days)
@@ -57,14 +59,14 @@ def choose_actions(market: Market, rng: np.random.Generator) -> list[tuple[str, 
 
 
 def day_factors(
-    market: Market, picks: list[tuple[str, str, int, float]]
+    market: MarketPlan, picks: list[tuple[str, str, int, float]]
 ) -> tuple[np.ndarray, list[CorporateAction]]:
     """Per (day, symbol) cumulative factor ``F`` and the actions with their cash amounts.
 
     Dividends are rounded to cents; the factor is derived from the rounded amount so the raw file
     reproduces the adjusted path exactly under the convention.
     """
-    n_days, bpd = len(market.clock.days), market.clock.bars_per_day
+    n_days = len(market.clock.days)
     factors = np.ones((n_days, len(market.symbols)))
     actions: list[CorporateAction] = []
     col = {s: j for j, s in enumerate(market.symbols)}
@@ -74,7 +76,7 @@ def day_factors(
         if kind == "split":
             f, ratio, cash = val, val, None
         else:
-            c = market.close[ex_day * bpd - 1, j]  # adjusted close of the last bar before ex
+            c = market.day_close[ex_day - 1, j]  # adjusted close of the last bar before ex
             cash = max(round(val * c * g, 2), 0.01)
             f, ratio = 1.0 + cash / (c * g), None
         factors[:ex_day, j] *= f
@@ -86,7 +88,7 @@ def day_factors(
 
 
 def factor_segments(
-    market: Market, factors: np.ndarray, actions: list[CorporateAction]
+    market: MarketPlan, factors: np.ndarray, actions: list[CorporateAction]
 ) -> list[dict[str, object]]:
     """Expected ``adj_factor`` per (symbol, date segment between ex-dates), inclusive bounds."""
     days = market.clock.days

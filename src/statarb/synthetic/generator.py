@@ -1,45 +1,44 @@
 """Orchestration: simulate the market, derive raw files and ground truth, write ``data/01_raw``.
 
-``build(cfg)`` returns everything in memory (:class:`SyntheticData`); ``generate(out, cfg)`` writes
-the files and a manifest, skipping when the manifest already matches the config (idempotent:
-same config and seed give byte-identical files).
+``generate(out, cfg)`` streams: the market is planned in one pass (:func:`.market.plan_market`),
+then each session's panel is simulated, converted to raw prices, given its anomalies and written
+as that day's bar file before the next session is simulated, so the memory held does not grow
+with the number of sessions (apart from per-pair paths, the ground truth, and 4 bytes per
+bar-symbol cell while the anomaly cells are drawn). ``build(cfg)`` returns the same thing in
+memory (:class:`SyntheticData`, small configs and tests). Writing skips when the manifest already
+matches the config (idempotent: same config and seed give byte-identical files).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import itertools
 import json
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from statarb.synthetic.anomalies import AnomalyPlan, plan_and_inject
+from statarb.synthetic.anomalies import AnomalyPlan, inject, plan_anomalies
 from statarb.synthetic.config import SyntheticConfig
-from statarb.synthetic.corporate import (
-    CorporateAction,
-    choose_actions,
-    day_factors,
-    factor_segments,
-)
-from statarb.synthetic.market import Market, simulate_market
-from statarb.synthetic.processes import ou_step_variance
+from statarb.synthetic.corporate import CorporateAction, choose_actions, day_factors
+from statarb.synthetic.market import DayBlock, Market, MarketPlan, build_clock, plan_market
 from statarb.synthetic.ticks import simulate_ticks
+from statarb.synthetic.truth import dump_json, pair_records, write_truth
 from statarb.synthetic.vendor_files import (
     bar_file_name,
-    build_bar_frame,
+    day_bar_frame,
     tick_file_name,
-    write_bar_files,
+    write_bar_file,
     write_corporate_actions,
     write_symbols,
 )
 
 GENERATOR_VERSION = "1"
 MANIFEST = "ground_truth/manifest.json"
+_OHLC = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True)
@@ -60,191 +59,161 @@ class SyntheticData:
         return self.factors_day[self.market.clock.day_index]
 
 
-def _utc_iso(us: int) -> str:
-    return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(us))).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+@dataclass
+class _Run:
+    """Everything decided before the first session is simulated."""
+
+    plan: MarketPlan
+    rng: np.random.Generator  # files/anomalies stream, used again for the ticks
+    factors_day: np.ndarray
+    actions: list[CorporateAction]
+    anomalies: AnomalyPlan
+    written: list[str]
+    tick_cols: list[int]
+    tick_bar0: int
+
+
+def _prepare(cfg: SyntheticConfig) -> _Run:
+    plan = plan_market(cfg)
+    rng = np.random.default_rng([cfg.seed, 1])  # independent stream for files/anomalies
+    clock, n_sym = plan.clock, len(plan.symbols)
+    factors_day, actions = day_factors(plan, choose_actions(plan, rng))
+    col = {s: j for j, s in enumerate(plan.symbols)}
+    protected = [
+        (t, col[a.symbol])
+        for a in actions
+        for t in range(int(clock.day_start[a.ex_day]) - 3, int(clock.day_start[a.ex_day]))
+    ]
+    anomalies = plan_anomalies(cfg, rng, clock, n_sym, protected)
+    lower = set(rng.choice(n_sym, size=min(cfg.n_lowercase, n_sym), replace=False).tolist())
+    if plan.pairs:
+        lower.add(col[plan.pairs[0].symbol_a])
+    written = [s.lower() if j in lower else s for j, s in enumerate(plan.symbols)]
+    first_tick_day = max(len(clock.days) - cfg.tick_days, 0)
+    return _Run(
+        plan, rng, factors_day, actions, anomalies, written,
+        _tick_symbols(plan, cfg.tick_symbols), int(clock.day_start[first_tick_day]),
+    )  # fmt: skip
+
+
+def _tick_symbols(market: MarketPlan, k: int) -> list[int]:
+    col = {s: j for j, s in enumerate(market.symbols)}
+    legs = [col[s] for p in market.pairs[:2] for s in (p.symbol_a, p.symbol_b)]
+    free = [j for j in range(len(market.symbols)) if j not in set(legs)]
+    return sorted((legs + free)[:k])
+
+
+def _sessions(
+    run: _Run, rows: dict[int, int]
+) -> Iterator[tuple[DayBlock, dict[str, np.ndarray], pl.DataFrame]]:
+    """Per session: the adjusted block, its clean raw OHLC and its file frame; fills ``rows``
+    (uid -> data row) for the anomaly records."""
+    plan, cfg = run.plan, run.plan.config
+    wanted = {r["uid"] for r in run.anomalies.records if r["uid"] is not None}
+    for block in plan.iter_days():
+        f = run.factors_day[block.day][None, :]
+        raw = {k: getattr(block, k) * f for k in _OHLC}
+        dirty = {k: v.copy() for k, v in raw.items()}
+        inject(run.anomalies, dirty, block.start, plan.bar_vol)
+        frame = day_bar_frame(
+            plan.clock, block.day, run.written, cfg.unknown_ticker, dirty, block.volume,
+            run.anomalies,
+        )  # fmt: skip
+        hit = frame.filter(pl.col("_uid").is_in(list(wanted)))
+        rows.update(zip(hit["_uid"].to_list(), hit["_row"].to_list(), strict=True))
+        yield block, raw, frame
+
+
+def _ticks(run: _Run, tick_raw: list[dict[str, np.ndarray]]) -> pl.DataFrame:
+    plan, cfg = run.plan, run.plan.config
+    ohlc = {k: np.vstack([r[k] for r in tick_raw]) if tick_raw else np.empty((0, 0)) for k in _OHLC}
+    return simulate_ticks(
+        run.rng, plan.clock, np.arange(run.tick_bar0, plan.n_bars), run.tick_cols,
+        list(plan.symbols), ohlc, plan.bar_vol, cfg.tick_rate_per_sec, cfg.venues,
+        bar0=run.tick_bar0,
+    )  # fmt: skip
+
+
+def _stream(run: _Run, on_day: Callable[[DayBlock, dict, pl.DataFrame], None]) -> tuple:
+    """Run every session through ``on_day``; returns ``(ticks, rows)``."""
+    rows: dict[int, int] = {}
+    tick_raw = []
+    for block, raw, frame in _sessions(run, rows):
+        on_day(block, raw, frame)
+        if block.start >= run.tick_bar0:
+            tick_raw.append(raw)
+    return _ticks(run, tick_raw), rows
 
 
 def build(cfg: SyntheticConfig) -> SyntheticData:
-    """Simulate everything for ``cfg`` without touching the file system."""
-    market = simulate_market(cfg)
-    rng = np.random.default_rng([cfg.seed, 1])  # independent stream for files/anomalies
-    clock, bpd, n_sym = market.clock, cfg.bars_per_day, len(market.symbols)
-    factors_day, actions = day_factors(market, choose_actions(market, rng))
-    f_bar = factors_day[clock.day_index]
-    raw = {k: getattr(market, k) * f_bar for k in ("open", "high", "low", "close")}
-    protected = np.zeros_like(raw["close"], dtype=bool)
-    for a in actions:
-        j = market.symbols.index(a.symbol)
-        protected[a.ex_day * bpd - 3 : a.ex_day * bpd, j] = True
-    dirty = {k: v.copy() for k, v in raw.items()}
-    plan = plan_and_inject(cfg, rng, dirty, market.bar_vol, protected)
-    lower = set(rng.choice(n_sym, size=min(cfg.n_lowercase, n_sym), replace=False).tolist())
-    if market.pairs:
-        lower.add(market.symbols.index(market.pairs[0].symbol_a))
-    written = [s.lower() if j in lower else s for j, s in enumerate(market.symbols)]
-    frame = build_bar_frame(clock, written, cfg.unknown_ticker, dirty, market.volume, plan)
-    tick_cols = _tick_symbols(market, cfg.tick_symbols)
-    n_days = len(clock.days)
-    first_tick_day = max(n_days - cfg.tick_days, 0)
-    ticks = simulate_ticks(
-        rng,
-        clock,
-        np.arange(first_tick_day * bpd, n_days * bpd),
-        tick_cols,
-        list(market.symbols),
-        raw,
-        market.bar_vol,
-        cfg.tick_rate_per_sec,
-        cfg.venues,
-    )
-    return SyntheticData(market, factors_day, raw, actions, plan, written, frame, ticks)
+    """Simulate everything for ``cfg`` in memory, without touching the file system."""
+    run = _prepare(cfg)
+    blocks, raws, frames = [], [], []
 
+    def keep(block: DayBlock, raw: dict, frame: pl.DataFrame) -> None:
+        blocks.append(block)
+        raws.append(raw)
+        frames.append(frame.with_columns(pl.lit(block.day, pl.Int64).alias("_day")))
 
-def _tick_symbols(market: Market, k: int) -> list[int]:
-    legs = [market.symbols.index(s) for p in market.pairs[:2] for s in (p.symbol_a, p.symbol_b)]
-    free = [j for j in range(len(market.symbols)) if j not in legs]
-    return sorted((legs + free)[:k])
+    ticks, _ = _stream(run, keep)
+    p = run.plan
+    panel = {k: np.vstack([getattr(b, k) for b in blocks]) for k in (*_OHLC, "volume")}
+    market = Market(p.config, p.clock, p.symbols, p.sectors, p.bar_vol, pairs=p.pairs, **panel)
+    raw_clean = {k: np.vstack([r[k] for r in raws]) for k in _OHLC}
+    return SyntheticData(
+        market, run.factors_day, raw_clean, run.actions, run.anomalies, run.written,
+        pl.concat(frames), ticks,
+    )  # fmt: skip
 
 
 def pairs_truth(data: SyntheticData) -> list[dict]:
     """``pairs.json`` records: constructed pairs first, then every other combination."""
-    m = data.market
-    clock = m.clock
-    out: list[dict] = []
-    built = {p.pair_id for p in m.pairs}
-    for p in m.pairs:
-        out.append(
-            {
-                "pair_id": p.pair_id,
-                "symbol_a": p.symbol_a,
-                "symbol_b": p.symbol_b,
-                "cointegrated": True,
-                "kind": p.kind,
-                "beta_start": float(p.beta[0]),
-                "beta_end": float(p.beta[-1]),
-                "alpha": p.alpha,
-                "spread_mean": p.alpha + p.mu,
-                "ou": {
-                    "theta_per_bar": p.theta,
-                    "mu": p.mu,
-                    "sigma_per_bar": p.sigma,
-                    "half_life_bars": p.half_life,
-                    "step_variance": ou_step_variance(p.theta, p.sigma),
-                },
-                "break_ts": None if p.break_bar is None else _utc_iso(clock.utc_us[p.break_bar]),
-                "sector": p.sector,
-            }
-        )
-    for ia, ib in itertools.combinations(range(len(m.symbols)), 2):
-        pid = f"{m.symbols[ia]}_{m.symbols[ib]}"
-        if pid in built:
-            continue
-        same = m.sectors[ia] == m.sectors[ib]
-        out.append(
-            {
-                "pair_id": pid,
-                "symbol_a": m.symbols[ia],
-                "symbol_b": m.symbols[ib],
-                "cointegrated": False,
-                "kind": "none",
-                "beta_start": None,
-                "beta_end": None,
-                "alpha": None,
-                "spread_mean": None,
-                "ou": None,
-                "break_ts": None,
-                "sector": m.sectors[ia] if same else None,
-            }
-        )
-    return out
+    return pair_records(data.market)
 
 
-def anomalies_truth(data: SyntheticData) -> list[dict]:
-    """``anomalies.json`` records with file, 1-based data row (null for missing bars) and rule."""
-    cfg, m, clock = data.market.config, data.market, data.market.clock
-    rows = data.bar_frame.filter(pl.col("_uid").is_in([r["uid"] for r in data.plan.records]))
-    where = dict(zip(rows["_uid"].to_list(), rows["_row"].to_list(), strict=True))
-    out = []
-    for r in data.plan.records:
-        t, j = r["bar"], r["sym"]
-        rule = r["rule"]
-        rec = {
-            "file": "bars/" + bar_file_name(cfg.file_prefix, clock.days[clock.day_index[t]]),
-            "row": None if r["uid"] is None else int(where[r["uid"]]),
-            "rule": rule,
-            "symbol": cfg.unknown_ticker if rule == "unknown_ticker" else m.symbols[j],
-            "datetime": _utc_iso(clock.utc_us[t]),
-        }
-        rec.update({k: v for k, v in r.items() if k not in ("rule", "bar", "sym", "uid")})
-        out.append(rec)
-    return sorted(out, key=lambda x: (x["file"], x["row"] or 0, x["symbol"], x["datetime"]))
-
-
-def _dump_json(path: Path, obj: object) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def write_all(data: SyntheticData, out: Path) -> list[Path]:
-    """Write every raw and ground-truth file under ``out``; returns the paths written."""
-    m, cfg, clock = data.market, data.market.config, data.market.clock
+def write_all(cfg: SyntheticConfig, out: Path) -> list[Path]:
+    """Simulate and write every raw and ground-truth file under ``out``, one session at a time;
+    returns the paths written."""
+    run = _prepare(cfg)
+    m, clock = run.plan, run.plan.clock
     gt = out / "ground_truth"
     gt.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    write_symbols(out / "symbols.csv", data.written_tickers, m.sectors)
-    write_corporate_actions(out / "corporate_actions.csv", data.actions)
-    written += [out / "symbols.csv", out / "corporate_actions.csv"]
-    written += write_bar_files(data.bar_frame, clock, out / "bars", cfg.file_prefix)
+    (out / "bars").mkdir(exist_ok=True)
+    write_symbols(out / "symbols.csv", run.written, m.sectors)
+    write_corporate_actions(out / "corporate_actions.csv", run.actions)
+    written: list[Path] = [out / "symbols.csv", out / "corporate_actions.csv"]
+
+    def write_day(block: DayBlock, raw: dict, frame: pl.DataFrame) -> None:
+        day = clock.days[block.day]
+        written.append(write_bar_file(frame, out / "bars", cfg.file_prefix, day, cfg.bar_format))
+
+    ticks, rows = _stream(run, write_day)
     (out / "ticks").mkdir(exist_ok=True)
-    for (day,), part in data.ticks.partition_by("_day", as_dict=True, maintain_order=True).items():
+    for (day,), part in ticks.partition_by("_day", as_dict=True, maintain_order=True).items():
         p = out / "ticks" / tick_file_name(cfg.file_prefix, clock.days[int(day)])
         part.select("sym", "ts", "px", "qty", "side", "venue").write_parquet(p, statistics=False)
         written.append(p)
-    _dump_json(gt / "pairs.json", pairs_truth(data))
-    n = clock.n_bars
-    beta = pl.DataFrame(
-        {
-            "pair_id": np.repeat([p.pair_id for p in m.pairs], n),
-            "datetime": np.tile(clock.utc_us, len(m.pairs)),
-            "beta": np.concatenate([p.beta for p in m.pairs]) if m.pairs else [],
-        },
-        schema={"pair_id": pl.String, "datetime": pl.Int64, "beta": pl.Float64},
-    ).with_columns(pl.col("datetime").cast(pl.Datetime("us", "UTC")))
-    beta.write_parquet(gt / "beta_paths.parquet", statistics=False)
-    _dump_json(
-        gt / "anomalies.json",
-        {"bar_file_order": "symbol-major, ascending time", "anomalies": anomalies_truth(data)},
-    )
-    _dump_json(
-        gt / "corporate_actions.json",
-        {
-            "convention": "adjusted = raw / adj_factor; see docs/dev-contract.md",
-            "actions": [
-                {
-                    "symbol": a.symbol,
-                    "action": a.action,
-                    "ex_date": a.ex_date.isoformat(),
-                    "ratio": a.ratio,
-                    "cash_amount": a.cash_amount,
-                    "factor": a.factor,
-                }
-                for a in data.actions
-            ],
-            "segments": factor_segments(m, data.factors_day, data.actions),
-        },
-    )
-    written += [gt / n for n in ("pairs.json", "beta_paths.parquet")]
-    written += [gt / "anomalies.json", gt / "corporate_actions.json"]
+    written += write_truth(gt, m, run.anomalies, rows, run.factors_day, run.actions)
     return written
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def expected_bar_files(cfg: SyntheticConfig) -> set[str]:
+    """Relative paths of the bar files ``cfg`` produces (one per session)."""
+    days = build_clock(cfg).days
+    return {"bars/" + bar_file_name(cfg.file_prefix, d, cfg.bar_format) for d in days}
 
 
 def is_up_to_date(out: Path, cfg: SyntheticConfig) -> bool:
-    """True when ``out`` holds a manifest for this exact config and every listed file exists."""
+    """True when ``out`` holds a manifest for this exact config, every listed file exists and
+    the bar files are those of the config's calendar."""
     mf = out / MANIFEST
     if not mf.exists():
         return False
@@ -252,16 +221,22 @@ def is_up_to_date(out: Path, cfg: SyntheticConfig) -> bool:
         doc = json.loads(mf.read_text())
     except json.JSONDecodeError:
         return False
+    files = doc.get("files", {})
     return (
         doc.get("config_fingerprint") == cfg.fingerprint()
         and doc.get("generator_version") == GENERATOR_VERSION
-        and all((out / rel).exists() for rel in doc.get("files", {}))
+        and all((out / rel).exists() for rel in files)
+        and {f for f in files if f.startswith("bars/")} == expected_bar_files(cfg)
     )
 
 
 def clear_output(out: Path, prefix: str) -> None:
     """Remove files a previous run wrote (bars, ticks, ground truth, reference CSVs)."""
-    for sub, pat in (("bars", f"{prefix}_bars_*.csv"), ("ticks", f"{prefix}_ticks_*.parquet")):
+    for sub, pat in (
+        ("bars", f"{prefix}_bars_*.csv"),
+        ("bars", f"{prefix}_bars_*.parquet"),
+        ("ticks", f"{prefix}_ticks_*.parquet"),
+    ):
         for p in (out / sub).glob(pat):
             p.unlink()
     if (out / "ground_truth").exists():
@@ -281,12 +256,12 @@ def generate(out: str | Path, cfg: SyntheticConfig, force: bool = False) -> tupl
         return False, [out / rel for rel in doc["files"]]
     clear_output(out, cfg.file_prefix)
     out.mkdir(parents=True, exist_ok=True)
-    paths = write_all(build(cfg), out)
+    paths = write_all(cfg, out)
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "config_fingerprint": cfg.fingerprint(),
         "config": cfg.to_json_dict(),
         "files": {p.relative_to(out).as_posix(): _sha256(p) for p in sorted(paths)},
     }
-    _dump_json(out / MANIFEST, manifest)
+    dump_json(out / MANIFEST, manifest)
     return True, paths

@@ -26,8 +26,11 @@ def simulate_ticks(
     bar_vol: np.ndarray,
     rate_per_sec: float,
     venues: tuple[str, ...],
+    bar0: int = 0,
 ) -> pl.DataFrame:
     """Ticks for bar indices ``bars`` and symbol columns ``sym_cols`` (raw, clean prices).
+
+    ``ohlc`` arrays hold the bars from ``bar0`` on (row ``b - bar0`` is bar ``b``).
 
     Returns columns ``sym, ts, px, qty, side, venue`` plus ``_day`` and ``_local_us``, sorted by
     local time then symbol.
@@ -58,8 +61,9 @@ def simulate_ticks(
     last = np.zeros(grp.size, dtype=bool)
     last[np.cumsum(counts) - 1] = True
     b, j = bb[grp], jj[grp]
-    o, c = ohlc["open"][b, j], ohlc["close"][b, j]
-    hi, lo = ohlc["high"][b, j], ohlc["low"][b, j]
+    r = b - bar0
+    o, c = ohlc["open"][r, j], ohlc["close"][r, j]
+    hi, lo = ohlc["high"][r, j], ohlc["low"][r, j]
     frac = u / _US_PER_MIN
     noise = rng.standard_normal(grp.size) * 0.5 * bar_vol[j] * o * np.sqrt(frac * (1 - frac))
     px = np.clip(o + (c - o) * frac + noise, lo, hi)

@@ -21,84 +21,91 @@ BAR_COLUMNS = ["Ticker", "Date", "Time", "Open", "High", "Low", "Close", "Volume
 _SUFFIXES = ("Holdings Inc", "Corp", "Group plc", "Industries", "Systems Inc", "Partners LP")
 
 
-def bar_file_name(prefix: str, day: dt.date) -> str:
-    return f"{prefix}_bars_{day:%Y%m%d}.csv"
-
-
 def tick_file_name(prefix: str, day: dt.date) -> str:
     return f"{prefix}_ticks_{day:%Y%m%d}.parquet"
 
 
-def build_bar_frame(
+def bar_file_name(prefix: str, day: dt.date, fmt: str = "csv") -> str:
+    return f"{prefix}_bars_{day:%Y%m%d}.{fmt}"
+
+
+def day_bar_frame(
     clock: BarClock,
+    d: int,
     written_tickers: list[str],
     unknown_ticker: str,
     ohlc: dict[str, np.ndarray],
     volume: np.ndarray,
     plan: AnomalyPlan,
 ) -> pl.DataFrame:
-    """All bar rows in file order with ``_day`` (file), ``_row`` (1-based data row) and ``_uid``."""
+    """Day ``d``'s bar rows in file order with ``_row`` (1-based data row), ``_uid``, ``_bar``,
+    ``_sym``. ``ohlc``/``volume`` are the day's ``(bars, n_sym)`` raw blocks with anomalies.
+
+    File order: symbol-major, ascending time; a swapped pair of bars is written in reverse, a
+    duplicate right after its original, an unknown-ticker row right after the bar it copies.
+    """
     n_bars, n_sym = ohlc["close"].shape
-    bpd = clock.bars_per_day
-    t_idx = np.repeat(np.arange(n_bars), n_sym)
+    s, bpd = int(clock.day_start[d]), clock.bars_per_day
+    t_loc = np.repeat(np.arange(n_bars), n_sym)
     j_idx = np.tile(np.arange(n_sym), n_bars)
-    order = (j_idx * bpd + t_idx % bpd).astype(np.float64)
-    for t, j in plan.swaps:  # write bar t+1 before bar t
-        a, b = t * n_sym + j, (t + 1) * n_sym + j
-        order[a], order[b] = order[b], order[a]
-    uid = np.arange(n_bars * n_sym, dtype=np.int64)
-    tick_idx = j_idx.copy()
-    keep = ~plan.missing.ravel()
-    extra_t, extra_j, extra_tick, extra_order = [], [], [], []
-    unknown_code = n_sym
-    inserted = [(t, j, j, 0.5) for t, j in plan.duplicates]
-    inserted += [(t, j, unknown_code, 0.25) for t, j in plan.unknown]
-    for t, j, code, bump in inserted:
-        extra_t.append(t)
-        extra_j.append(j)
-        extra_tick.append(code)
-        extra_order.append(order[t * n_sym + j] + bump)
-    uid_extra = [r["uid"] for r in plan.records if r["rule"] == "duplicate_row"]
-    uid_extra += [r["uid"] for r in plan.records if r["rule"] == "unknown_ticker"]
-    t_all = np.concatenate([t_idx[keep], np.asarray(extra_t, dtype=np.int64)])
-    j_all = np.concatenate([j_idx[keep], np.asarray(extra_j, dtype=np.int64)])
-    tick_all = np.concatenate([tick_idx[keep], np.asarray(extra_tick, dtype=np.int64)])
-    order_all = np.concatenate([order[keep], np.asarray(extra_order, dtype=np.float64)])
-    uid_all = np.concatenate([uid[keep], np.asarray(uid_extra, dtype=np.int64)])
-    local = pl.Series(clock.local_us[:bpd]).cast(pl.Datetime("us"))
-    times = local.dt.strftime("%H:%M:%S")
-    dates = pl.Series([d.isoformat() for d in clock.days])
+    order = (j_idx * bpd + t_loc).astype(np.float64)
+    for t, j in plan.day_of(plan.swaps, s, s + n_bars):  # write bar t+1 before bar t
+        a = (t - s) * n_sym + j
+        order[a], order[a + n_sym] = order[a + n_sym], order[a]
+    keep = np.ones(n_bars * n_sym, dtype=bool)
+    for t, j in plan.day_of(plan.missing, s, s + n_bars):
+        keep[(t - s) * n_sym + j] = False
+    extra = [
+        (r["bar"] - s, r["sym"], r["sym"] if r["rule"] == "duplicate_row" else n_sym, r["uid"])
+        for rule in ("duplicate_row", "unknown_ticker")
+        for r in plan.records
+        if r["rule"] == rule and s <= r["bar"] < s + n_bars
+    ]
+    bump = {"dup": 0.5, "unk": 0.25}
+    e_t = np.asarray([x[0] for x in extra], dtype=np.int64)
+    e_j = np.asarray([x[1] for x in extra], dtype=np.int64)
+    e_tick = np.asarray([x[2] for x in extra], dtype=np.int64)
+    e_order = np.asarray(
+        [order[t * n_sym + j] + bump["dup" if c == j else "unk"] for t, j, c, _ in extra],
+        dtype=np.float64,
+    )
+    e_uid = np.asarray([x[3] for x in extra], dtype=np.int64)
+    t_all = np.concatenate([t_loc[keep], e_t])
+    j_all = np.concatenate([j_idx[keep], e_j])
+    local = pl.Series(clock.local_us[s : s + n_bars]).cast(pl.Datetime("us"))
     names = pl.Series([*written_tickers, unknown_ticker])
     df = pl.DataFrame(
         {
-            "Ticker": names.gather(tick_all),
-            "Date": dates.gather(clock.day_index[t_all]),
-            "Time": times.gather(t_all % bpd),
+            "Ticker": names.gather(np.concatenate([j_idx[keep], e_tick])),
+            "Date": pl.Series([clock.days[d].isoformat()]).gather(np.zeros(t_all.size, np.int64)),
+            "Time": local.dt.strftime("%H:%M:%S").gather(t_all),
             "Open": ohlc["open"][t_all, j_all],
             "High": ohlc["high"][t_all, j_all],
             "Low": ohlc["low"][t_all, j_all],
             "Close": ohlc["close"][t_all, j_all],
             "Volume": volume[t_all, j_all].astype(np.int64),
-            "_day": clock.day_index[t_all],
-            "_order": order_all,
-            "_uid": uid_all,
-            "_bar": t_all,
+            "_order": np.concatenate([order[keep], e_order]),
+            "_uid": np.concatenate([((t_loc + s) * n_sym + j_idx)[keep], e_uid]),
+            "_bar": t_all + s,
             "_sym": j_all,
         }
     )
-    df = df.sort(["_day", "_order"])
-    return df.with_columns((pl.int_range(pl.len()).over("_day") + 1).alias("_row"))
+    df = df.sort("_order").drop("_order")
+    return df.with_columns((pl.int_range(pl.len()) + 1).alias("_row"))
 
 
-def write_bar_files(df: pl.DataFrame, clock: BarClock, bars_dir: Path, prefix: str) -> list[Path]:
-    """One CSV per trading day, contract columns only."""
-    bars_dir.mkdir(parents=True, exist_ok=True)
-    out = []
-    for (day,), part in df.partition_by("_day", as_dict=True, maintain_order=True).items():
-        path = bars_dir / bar_file_name(prefix, clock.days[int(day)])
-        part.select(BAR_COLUMNS).write_csv(path)
-        out.append(path)
-    return out
+def write_bar_file(df: pl.DataFrame, bars_dir: Path, prefix: str, day: dt.date, fmt: str) -> Path:
+    """One day's bar file, contract columns only: CSV, or Parquet holding the same values
+    (``Ticker``/``Date``/``Time`` as the CSV's strings, prices Float64, ``Volume`` Int64)."""
+    path = bars_dir / bar_file_name(prefix, day, fmt)
+    part = df.select(BAR_COLUMNS)
+    if fmt == "csv":
+        part.write_csv(path)
+    elif fmt == "parquet":
+        part.write_parquet(path, statistics=False)
+    else:
+        raise ValueError(f"synthetic.bar_format must be csv or parquet, got {fmt!r}")
+    return path
 
 
 def write_symbols(path: Path, written_tickers: list[str], sectors: tuple[str, ...]) -> pl.DataFrame:

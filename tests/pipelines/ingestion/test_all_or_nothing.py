@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from kedro.io import DatasetError
 from kedro.runner import SequentialRunner
-from tests.ingest.kedro_helpers import build_catalog
+from tests.ingest.kedro_helpers import build_catalog, load_params
 from tests.ingest.rawfiles import bars_csv
 from tests.pipelines.ingestion.snapshots import file_bytes, table_rows
 
@@ -28,6 +28,7 @@ from statarb.storage.database import dispose_engines
 SYMBOLS = "ticker,name,asset_class,exchange,currency,sector\nAAA,A,equity,XNAS,USD,Tech\n"
 ACTIONS = "ticker,action,ex_date,ratio,cash_amount,note\n"
 OK = (10.0, 11.0, 9.0, 10.5, 100)
+STAGING = "data/02_intermediate/ingestion_staging"
 
 
 def _day(date: str, symbols: tuple[str, ...]) -> bytes:
@@ -69,7 +70,11 @@ def _write_second_delivery(raw: Path) -> None:
 
 
 def _run(tmp_path: Path, raw: Path, db_url: str) -> None:
-    SequentialRunner().run(create_pipeline(), build_catalog(tmp_path, raw, db_url))
+    """One ingestion run, one raw file per group: the failing last input comes after groups
+    whose rows are already staged (docs/ingestion.md, "Streaming")."""
+    params = load_params()
+    params["ingestion"]["streaming"]["files_per_group"] = 1
+    SequentialRunner().run(create_pipeline(), build_catalog(tmp_path, raw, db_url, params))
 
 
 def _break_last_tick_file(raw: Path, monkeypatch) -> type[BaseException]:
@@ -120,6 +125,7 @@ def test_failed_run_changes_nothing(tmp_path, db_url, monkeypatch, failure):
         _run(tmp_path, raw, db_url)
         files, rows = file_bytes(tmp_path / "data"), table_rows(db_url)
         assert rows["symbols"] and any("quarantine" in f for f in files)  # a real first state
+        assert not (tmp_path / STAGING).exists()  # published: the staged rows are removed
         _write_second_delivery(raw)
         error = FAILURES[failure](raw, monkeypatch)
         with pytest.raises(error):
@@ -127,6 +133,7 @@ def test_failed_run_changes_nothing(tmp_path, db_url, monkeypatch, failure):
         monkeypatch.undo()
         assert write_batch.current("ingestion") is None  # aborted, not left open
         assert file_bytes(tmp_path / "data") == files  # nothing new, nothing left behind
+        assert not (tmp_path / STAGING).exists()
         assert table_rows(db_url) == rows
         # the same delivery without the failure is then ingested whole
         for f in ("SYNTH_ticks_20260307.parquet", "SYNTH_bars_20260309.csv"):

@@ -5,7 +5,6 @@ left them."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from statarb.pipelines.alpha import create_pipeline as alpha
 from statarb.pipelines.ingestion import create_pipeline as ingestion
 from statarb.pipelines.preprocessing import create_pipeline as preprocessing
 from statarb.storage.database import dispose_engines
-from statarb.synthetic.config import SyntheticConfig
+from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import generate
 
 STAMPED = {  # table -> its writer-stamped timestamp column(s)
@@ -31,12 +30,14 @@ STAMPED = {  # table -> its writer-stamped timestamp column(s)
     "selection_log": ("created_at",),
 }
 
+SYNTH_PARAMS = Path(__file__).resolve().parents[3] / "conf/base/parameters_synthetic.yml"
+
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("raw")
-    cfg = dataclasses.replace(
-        SyntheticConfig(), n_symbols=6, n_days=3, tick_days=1, tick_symbols=2, n_missing=10
+    cfg = load_config(SYNTH_PARAMS).with_overrides(
+        n_symbols=6, n_days=3, tick_days=1, tick_symbols=2, n_missing=10
     )
     generate(out, cfg, force=True)
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -16,7 +15,7 @@ from statarb.pipelines.ingestion import create_pipeline as ingestion
 from statarb.pipelines.preprocessing import create_pipeline as preprocessing
 from statarb.preprocess import ticks_to_bars
 from statarb.storage.database import dispose_engines
-from statarb.synthetic.config import SyntheticConfig
+from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import generate
 
 # generator rule names -> ingestion rule names (missing bars and spikes are not quarantined)
@@ -29,12 +28,14 @@ RULES = {
     "nan_close": "non_finite_price",
 }
 
+SYNTH_PARAMS = Path(__file__).resolve().parents[3] / "conf/base/parameters_synthetic.yml"
+
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("raw")
-    cfg = dataclasses.replace(
-        SyntheticConfig(), n_symbols=6, n_days=5, tick_days=2, tick_symbols=2, n_missing=20
+    cfg = load_config(SYNTH_PARAMS).with_overrides(
+        n_symbols=6, n_days=5, tick_days=2, tick_symbols=2, n_missing=20
     )
     generate(out, cfg, force=True)
     return out
@@ -107,3 +108,26 @@ def test_pipelines_against_ground_truth(tmp_path, raw):
     assert tb.height > 0 and (tb["source"] == "ticks").all()
     ref = ticks_to_bars(catalog.load("ticks"))
     assert tb.select(ref.columns).sort("symbol", "datetime").equals(ref)
+
+
+def _store_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.parquet")}
+
+
+def test_chunked_preprocessing_writes_the_same_partitions(tmp_path, raw):
+    """Chunks of 2 symbols spooled in blocks of 2 dates store the very files of one pass."""
+    stores = {}
+    for name, chunk, block in (("one_pass", 1000, 1000), ("chunked", 2, 2)):
+        params = load_params()
+        params["preprocessing"]["fill_missing"]["enabled"] = True
+        params["preprocessing"]["chunk_symbols"] = chunk
+        params["preprocessing"]["block_days"] = block
+        root = tmp_path / name
+        catalog = build_catalog(root, raw, f"sqlite:///{root / 'statarb.db'}", params)
+        try:
+            SequentialRunner().run(ingestion() + preprocessing(), catalog)
+        finally:
+            dispose_engines()
+        stores[name] = _store_files(root / "data" / "bars_adjusted")
+    assert len(stores["one_pass"]) == 5  # one partition per session date
+    assert stores["chunked"] == stores["one_pass"]

@@ -1,7 +1,8 @@
 """The ``ingestion`` pipeline: raw files -> symbols, corporate_actions, bars, ticks (spec §6.1).
 
-The ``ingest_*`` nodes only read and validate (in memory). ``publish_ingestion`` runs after all of
-them; its outputs belong to the write batch ``ingestion`` (opened by loading ``ingestion_batch``,
+The ``ingest_*`` nodes only read, validate and stage (bar/tick files in groups, their rows staged
+to disk under ``ingestion_staging``; nothing is written to the store). ``publish_ingestion`` runs
+after all of them; its outputs belong to the write batch ``ingestion`` (opened by loading ``ingestion_batch``,
 published by confirming it), so a run stores every output or none: the store, the database and
 the quarantine files are unchanged by a run that fails (docs/ingestion.md, "All or nothing").
 """
@@ -17,17 +18,17 @@ from .nodes import (
     publish_ingestion,
 )
 
-#: validated in-memory result -> the dataset that stores it (in this order)
-PUBLISHED = {
-    "symbols_rows": "symbols",
-    "corporate_actions_rows": "corporate_actions",
-    "bars_rows": "bars",
-    "ticks_rows": "ticks",
-    "quarantine_corporate_actions_rows": "quarantine_corporate_actions",
-    "quarantine_bars_rows": "quarantine_bars",
-    "quarantine_ticks_rows": "quarantine_ticks",
-    "ingestion_report_rows": "ingestion_report",
-}
+#: the datasets publish_ingestion saves (in this order; all in the write batch ``ingestion``)
+PUBLISHED = (
+    "symbols",
+    "corporate_actions",
+    "bars",
+    "ticks",
+    "quarantine_corporate_actions",
+    "quarantine_bars",
+    "quarantine_ticks",
+    "ingestion_report",
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -41,19 +42,19 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 ingest_bars,
-                ["raw_bars", "known_symbols", "params:ingestion"],
-                ["bars_rows", "quarantine_bars_rows", "bars_report"],
+                ["raw_bars", "known_symbols", "ingestion_staging", "params:ingestion"],
+                ["bars_staged", "bars_report"],
                 name="ingest_bars",
             ),
             Node(
                 ingest_ticks,
-                ["raw_ticks", "known_symbols", "params:ingestion"],
-                ["ticks_rows", "quarantine_ticks_rows", "ticks_report"],
+                ["raw_ticks", "known_symbols", "ingestion_staging", "params:ingestion"],
+                ["ticks_staged", "ticks_report"],
                 name="ingest_ticks",
             ),
             Node(
                 ingest_corporate_actions,
-                ["raw_corporate_actions", "known_symbols", "bars_rows", "params:ingestion"],
+                ["raw_corporate_actions", "known_symbols", "bars_staged", "params:ingestion"],
                 [
                     "corporate_actions_rows",
                     "quarantine_corporate_actions_rows",
@@ -69,8 +70,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 publish_ingestion,
-                ["ingestion_batch", *PUBLISHED],
-                list(PUBLISHED.values()),
+                [
+                    "ingestion_batch",
+                    "ingestion_staging",
+                    "params:ingestion",
+                    "symbols_rows",
+                    "corporate_actions_rows",
+                    "bars_staged",
+                    "ticks_staged",
+                    "quarantine_corporate_actions_rows",
+                    "ingestion_report_rows",
+                ],
+                list(PUBLISHED),
                 name="publish_ingestion",
                 confirms="ingestion_batch",
             ),
