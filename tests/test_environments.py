@@ -125,6 +125,8 @@ def test_every_pipeline_dataset_is_a_catalog_entry(tmp_path, monkeypatch):
         if not d.startswith("params:") and d != "parameters"
     }
     assert sorted(used - set(catalog)) == []
+    memory = {n for n, e in catalog.items() if e["type"].endswith("MemoryDataset")}
+    assert sorted(memory - used) == []  # no stale declaration of an in-memory hand-off
     backwards = [
         f"{n.name}: {i} ({_layer(catalog[i])}) -> {o} ({_layer(catalog[o])})"
         for p in pipelines.values()
