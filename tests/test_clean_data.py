@@ -14,10 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _catalog_paths() -> set[str]:
-    """Every ``data/...`` path named in a catalog or credentials file of any environment."""
+    """Every ``data/...`` path of any environment: the resolved catalogs and parameters
+    (``${globals:store_dir}/...`` interpolated) and the credentials files."""
+    from tests.config_helpers import shipped
+
+    text = [f.read_text() for f in (REPO / "conf").rglob("credentials.yml")]
+    for env in [p.name for p in (REPO / "conf").iterdir() if p.is_dir() and p.name != "local"]:
+        text += [repr(shipped("catalog", env)), repr(shipped("parameters", env))]
     found: set[str] = set()
-    for f in (REPO / "conf").rglob("*.yml"):
-        found.update(re.findall(r"(data/[\w./-]+)", f.read_text()))
+    for t in text:
+        found.update(re.findall(r"(data/[\w./-]+)", t))
     return found
 
 

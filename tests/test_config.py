@@ -96,3 +96,34 @@ def test_backtest_section_refuses_two_cost_sources_and_bad_ranges():
         validate_parameters({"backtest": {**raw, "costs": {"fees": {"bps": 1}}}})
     with pytest.raises(ConfigError, match=r"backtest\.latency_bars"):
         validate_parameters({"backtest": {**raw, "latency_bars": 0}})
+
+
+def test_reporting_typo_in_the_tearsheet_block_is_refused_with_its_path():
+    raw = base_params("reporting")
+    raw["tearsheet"]["max_pair_plot"] = raw["tearsheet"].pop("max_pair_plots")
+    with pytest.raises(ConfigError) as exc:
+        validate_parameters({"reporting": raw})
+    assert (
+        "reporting.tearsheet.max_pair_plot: unknown key "
+        "(did you mean 'reporting.tearsheet.max_pair_plots'?)" in str(exc.value)
+    )
+    with pytest.raises(ConfigError, match=r"reporting\.thresholds_in"):
+        validate_parameters({"reporting": {**base_params("reporting"), "thresholds_in": "sigma"}})
+
+
+def test_library_defaults_that_mirror_a_yaml_key_equal_the_yaml():
+    """Functions callable outside Kedro (tests, notebooks) keep keyword defaults; where one
+    stands for a YAML key it must have the YAML's value, so the two cannot drift apart."""
+    import inspect
+
+    from statarb.reporting import metrics, tearsheet
+
+    rep = base_params("reporting")
+    page = inspect.signature(tearsheet.render_tearsheet).parameters
+    for key, value in rep["tearsheet"].items():
+        assert page[key].default == value, f"render_tearsheet({key}=...) vs reporting.tearsheet"
+    assert page["thresholds_in"].default == rep["thresholds_in"]
+    index = inspect.signature(tearsheet.render_index).parameters
+    assert index["max_points"].default == rep["index_max_points"]
+    assert rep["session_minutes"] == metrics.SESSION_MINUTES
+    assert rep["trading_days"] == metrics.TRADING_DAYS_PER_YEAR

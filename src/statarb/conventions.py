@@ -7,7 +7,7 @@
   :func:`pair_id_expr`.
 * **Enums**: signal directions and fill sides as stored (spec §4.3).
 * **Latest run**: the newest ``backtest_runs`` row by ``created_at``, ties by ``run_id``
-  (:data:`LATEST_RUN_SQL`).
+  (:data:`LATEST_RUN_ORDER`; :data:`LATEST_RUN_SQL` in SQL, :func:`sort_runs` on a frame).
 """
 
 from __future__ import annotations
@@ -21,8 +21,15 @@ UTC_US = pl.Datetime("us", "UTC")
 DIRECTIONS: tuple[str, ...] = ("long_spread", "short_spread", "flat")
 DIRECTION_CODES: dict[int, str] = {1: "long_spread", -1: "short_spread", 0: "flat"}
 SIDES: tuple[str, ...] = ("buy", "sell")
+SIDE_CODES: dict[int, str] = {1: "buy", -1: "sell"}
 
-LATEST_RUN_SQL = "SELECT run_id FROM backtest_runs ORDER BY created_at DESC, run_id DESC LIMIT 1"
+#: The newest run is the last in this order (``created_at``, ties by ``run_id``).
+LATEST_RUN_ORDER: tuple[str, ...] = ("created_at", "run_id")
+LATEST_RUN_SQL = (
+    "SELECT run_id FROM backtest_runs ORDER BY "
+    + ", ".join(f"{c} DESC" for c in LATEST_RUN_ORDER)
+    + " LIMIT 1"
+)
 
 
 def to_utc(value: datetime | str) -> datetime:
@@ -55,3 +62,8 @@ def split_pair_id(pid: str) -> tuple[str, str]:
 def pair_id_expr(a: str = "symbol_a", b: str = "symbol_b") -> pl.Expr:
     """Polars expression building ``pair_id`` from two (ordered) symbol columns."""
     return pl.concat_str([pl.col(a), pl.col(b)], separator="_")
+
+
+def sort_runs(runs: pl.DataFrame) -> pl.DataFrame:
+    """``backtest_runs`` rows oldest first, the latest run last (:data:`LATEST_RUN_ORDER`)."""
+    return runs.sort(*LATEST_RUN_ORDER, nulls_last=True)

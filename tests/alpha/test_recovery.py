@@ -21,6 +21,7 @@ from statarb.alpha.ou_fit import fit_ou
 from statarb.pipelines.alpha import nodes
 from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import build, pairs_truth
+from tests.config_helpers import base_params
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 UTC = dt.UTC
@@ -201,7 +202,7 @@ def recovery_run() -> dict:
         tick_days=0,
         tick_symbols=0,
     )
-    params = yaml.safe_load((CONF / "parameters_alpha.yml").read_text())["alpha"]
+    params = base_params("alpha")
     params = copy.deepcopy(params)
     scr = params["screening"]
     scr["window_bars"] = int(scr["window_bars"] * WINDOW_SCALE)

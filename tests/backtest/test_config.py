@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from statarb.backtest.config import BacktestConfig, BacktestConfigError, CostModel, load_costs
+from tests.config_helpers import base_params
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 
@@ -61,7 +62,7 @@ def test_parameter_rules() -> None:
 
 def test_shipped_parameters_build_the_config(monkeypatch) -> None:
     monkeypatch.chdir(CONF.parents[1])
-    params = yaml.safe_load((CONF / "parameters_backtest.yml").read_text())["backtest"]
+    params = base_params("backtest")
     cfg = BacktestConfig.from_params(params)
     assert cfg.costs == load_costs(CONF / "costs" / "default.yml")
     assert cfg.weights(["A_B", "C_D"]) == [0.5, 0.5]

@@ -7,9 +7,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
+
+from tests.config_helpers import conf_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf" / "base"
@@ -39,7 +40,7 @@ def build_catalog(
     """Catalog of conf/base with data/01_raw -> ``raw_dir`` and data/* -> ``tmp_path``/data/*."""
     cfg: dict[str, Any] = {}
     for f in catalog_files:
-        cfg.update(yaml.safe_load((CONF / f).read_text()))
+        cfg.update(conf_file(f))
     cfg = {k: copy.deepcopy(v) for k, v in cfg.items() if not k.startswith("_")}
     for entry in cfg.values():
         for key in ("path", "filepath", "equity_path"):

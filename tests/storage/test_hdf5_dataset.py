@@ -12,7 +12,6 @@ from pathlib import Path
 import h5py
 import polars as pl
 import pytest
-import yaml
 from kedro.io import DataCatalog
 from polars.testing import assert_frame_equal
 
@@ -20,7 +19,7 @@ from statarb.storage import database
 from statarb.storage.hdf5_format import group_path
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.sql_io import read_table, write_frame
-from tests.project_fixtures import REPO
+from tests.config_helpers import conf_file
 from tests.storage.sql_fixtures import symbols_frame
 from tests.storage.test_store_tiers import _intraday
 
@@ -28,7 +27,7 @@ HDF5 = "statarb.storage.hdf5_dataset.HDF5StoreDataset"
 
 
 def _catalog(tmp_path: Path, tier: str, url: str | None = None) -> DataCatalog:
-    base = yaml.safe_load((REPO / "conf/base/catalog.yml").read_text())
+    base = conf_file("catalog.yml")
     entry = {**base["bars_adjusted"], "path": str(tmp_path / tier / "bars_adjusted")}
     if tier == "hdf5":
         entry["type"] = HDF5  # the only change: the tier

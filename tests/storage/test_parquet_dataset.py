@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 from statarb.storage.parquet_dataset import PartitionedParquetDataset
 from statarb.storage.parquet_store import partition_files
+from tests.config_helpers import conf_file
 
 from .test_parquet_schemas import full_frame, make_bars
 
@@ -95,7 +96,7 @@ def test_project_catalog_columnar_entries_build(tmp_path, monkeypatch):
     conf = Path(__file__).resolve().parents[2] / "conf" / "base" / "catalog.yml"
     entries = {
         name: cfg
-        for name, cfg in yaml.safe_load(conf.read_text()).items()
+        for name, cfg in conf_file(conf.name).items()
         if isinstance(cfg, dict) and cfg.get("type", "").endswith("PartitionedParquetDataset")
     }
     assert set(entries) >= {"bars", "bars_adjusted", "ticks", "spread_series", "ou_output"}

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from statarb.storage import parquet_store as ps
+from statarb.storage import parquet_write as ps
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.parquet_store import (
     ParquetStoreError,

@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from statarb.storage import frame_checks as fc
-from statarb.storage import parquet_store as ps
+from statarb.storage import parquet_write as ps
 from statarb.storage import partition_writer as pw
 from statarb.storage.frame_checks import FrameValidationError
 from statarb.storage.parquet_store import partition_files, scan_store, write_partitions

@@ -7,7 +7,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-import yaml
 from click.testing import CliRunner
 from kedro.io import DataCatalog, DatasetError
 from polars.testing import assert_frame_equal
@@ -15,6 +14,7 @@ from polars.testing import assert_frame_equal
 from statarb.cli import main as statarb_cli
 from statarb.storage import database
 from statarb.storage.sql_dataset import SQLTableDataset
+from tests.config_helpers import conf_file
 from tests.storage.sql_fixtures import pair_frame, symbols_frame, utc
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def fresh_url(db_url: str):
 
 def _catalog(url: str) -> DataCatalog:
     """Catalog built from the project's own conf/base/catalog.yml SQL entries + a credentials dict."""
-    conf = yaml.safe_load((REPO / "conf/base/catalog.yml").read_text())
+    conf = conf_file("catalog.yml")
     entries = {
         name: {k: v for k, v in cfg.items()}
         for name, cfg in conf.items()

@@ -140,7 +140,7 @@ def test_sigkill_during_a_write_leaves_the_store_readable(tier, tmp_path):
     tier.write(old, root, "bars", source="SYN", fsync=False)
     before = {u: u.read_bytes() for u in tier.units(root)}
     _intraday(("AAA", "BBB"), days=2, per_day=20, base=90.0).write_parquet(frame)
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), *sys.path])}
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(KILLED_WRITER), tier.name, str(root), str(marker),
          str(frame)], env=env,
@@ -157,7 +157,8 @@ def test_sigkill_during_a_write_leaves_the_store_readable(tier, tmp_path):
     assert {u: u.read_bytes() for u in tier.units(root)} == before  # nothing moved in
     assert [p for p in root.rglob("*") if ".tmp-" in p.name]  # the staged file is left behind ...
     assert_frame_equal(_all(tier, root).select(old.columns), old.sort("symbol", "datetime"))
-    tier.write(old, root, "bars", source="SYN", fsync=False)  # ... and a later write still works
+    tier.write(old, root, "bars", source="SYN", fsync=False)  # ... a later write still works
+    assert not [p for p in root.rglob("*") if ".tmp-" in p.name]  # and removes it (dead owner)
 
 
 def test_range_read_touches_only_the_needed_units_or_chunks(tier, tmp_path):

@@ -18,7 +18,7 @@ from types import ModuleType
 import h5py
 import numpy as np
 
-from statarb.storage import hdf5_store, parquet_store
+from statarb.storage import hdf5_store, parquet_read, parquet_write
 from statarb.storage.hdf5_format import INDEX, group_path
 from statarb.storage.parquet_schemas import get_layout
 
@@ -82,6 +82,6 @@ class Tier:
         return damaged
 
 
-PARQUET = Tier("parquet", parquet_store.write_partitions, parquet_store.scan_store, parquet_store)
+PARQUET = Tier("parquet", parquet_write.write_partitions, parquet_read.scan_store, parquet_write)
 HDF5 = Tier("hdf5", hdf5_store.write_hdf5, hdf5_store.scan_hdf5, hdf5_store)
 TIERS = {"parquet": PARQUET, "hdf5": HDF5}

@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-UTC_US = pl.Datetime("us", "UTC")
+from statarb.conventions import UTC_US
+
 TRUTH_SCHEMA = {
     "pair_id": pl.String,
     "kind": pl.String,
@@ -107,10 +108,12 @@ def truth_frame(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=TRUTH_SCHEMA)
 
 
-def load_ground_truth(directory: str | Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read ``pairs.json`` (as :func:`truth_frame`) and ``beta_paths.parquet`` from ``directory``."""
-    d = Path(directory)
-    pairs_path, beta_path = d / "pairs.json", d / "beta_paths.parquet"
+def load_ground_truth(
+    pairs_path: str | Path, beta_path: str | Path
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the truth's pairs JSON (as :func:`truth_frame`) and its beta paths Parquet (the
+    catalog entries ``ground_truth_pairs`` / ``ground_truth_beta_paths``)."""
+    pairs_path, beta_path = Path(pairs_path), Path(beta_path)
     for p in (pairs_path, beta_path):
         if not p.exists():
             raise FileNotFoundError(f"ground truth file {p} does not exist (run statarb generate)")

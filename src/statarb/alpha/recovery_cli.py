@@ -34,8 +34,8 @@ def report_from_store(
     ``env``; :mod:`statarb.storage.resolver`): ``cointegration_results`` and the latest backtest
     run from the database of the ``db`` credentials (``db_url`` overrides; read-only, never
     migrated), ``spread_series`` and the bar timeline from those catalog entries (either tier),
-    the ``alpha`` parameters and the truth from the folder of the catalog entry
-    ``ground_truth_pairs``. Adds ``pnl`` / ``pnl_summary`` when a backtest run exists."""
+    the ``alpha`` parameters and the truth from the catalog entries ``ground_truth_pairs`` and
+    ``ground_truth_beta_paths``. Adds ``pnl`` / ``pnl_summary`` when a backtest run exists."""
     from statarb.alpha.config import AlphaConfig
     from statarb.storage.database import check_schema, get_engine, redact_url
     from statarb.storage.resolver import load_project, scan_entry
@@ -43,7 +43,9 @@ def report_from_store(
 
     proj = load_project(project, env)
     cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
-    truth, beta_paths = rc.load_ground_truth(proj.entry_path("ground_truth_pairs").parent)
+    truth, beta_paths = rc.load_ground_truth(
+        proj.entry_path("ground_truth_pairs"), proj.entry_path("ground_truth_beta_paths")
+    )
     url = db_url or proj.db_url()
     check_schema(url)
     eng = get_engine(url, read_only=True)

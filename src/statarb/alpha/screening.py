@@ -29,6 +29,7 @@ import polars as pl
 from statarb.alpha.selection.spread_quality import HurstBound
 from statarb.conventions import UTC_US, to_utc
 from statarb.kernels.ou import OUParamsNb
+from statarb.preprocess.panel import wide_panel
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,7 @@ def to_wide(prices: pl.DataFrame, symbols: Sequence[str]) -> tuple[np.ndarray, n
         px_col = next((c for c in _PRICE_COLS if c in df.columns), None)
         if px_col is None:
             raise ValueError(f"long-format prices need one of {_PRICE_COLS}, got {df.columns}")
-        if "outlier_flag" in df.columns:
-            df = df.filter(pl.col("outlier_flag").fill_null(0) != 1)
-        df = df.filter(pl.col(sym_col).is_in(list(symbols)))
-        dup = df.select("datetime", sym_col).is_duplicated()
-        if dup.any():
-            row = df.filter(dup).row(0, named=True)
-            raise ValueError(f"duplicate bar for {row[sym_col]} at {row['datetime']}")
-        df = df.pivot(on=sym_col, index="datetime", values=px_col)
+        df = wide_panel(df.rename({sym_col: "symbol"}).lazy(), list(symbols), price=px_col)
     missing = [s for s in symbols if s not in df.columns]
     if missing:
         raise ValueError(f"symbols not found in prices: {missing}")

@@ -24,6 +24,8 @@ from typing import Any
 
 import polars as pl
 
+from statarb.conventions import UTC_US, pair_id
+
 log = logging.getLogger(__name__)
 
 PAIR_UNIVERSE_COLUMNS = ("pair_id", "symbol_a", "symbol_b", "created_at", "notes")
@@ -146,10 +148,10 @@ def build_pair_universe(
     pairs = sorted(origin)
     return pl.DataFrame(
         {
-            "pair_id": [f"{a}_{b}" for a, b in pairs],
+            "pair_id": [pair_id(a, b) for a, b in pairs],
             "symbol_a": [a for a, _ in pairs],
             "symbol_b": [b for _, b in pairs],
-            "created_at": pl.Series([ts] * len(pairs), dtype=pl.Datetime("us", "UTC")),
+            "created_at": pl.Series([ts] * len(pairs), dtype=UTC_US),
             "notes": [";".join(origin[p]) for p in pairs],
         }
     ).sort("pair_id")

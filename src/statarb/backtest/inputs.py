@@ -18,9 +18,7 @@ import polars as pl
 
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.errors import BacktestInputError
-
-UTC_US = pl.Datetime("us", "UTC")
-
+from statarb.conventions import UTC_US
 
 __all__ = ["BacktestInputError", "BacktestInputs", "gate_asof", "ou_band_score", "prepare_inputs"]
 

@@ -29,13 +29,13 @@ import sqlalchemy as sa
 
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.results import BacktestResult
-from statarb.storage.database import ensure_schema, get_engine
+from statarb.conventions import DIRECTIONS, SIDES, UTC_US
+from statarb.storage.database import ensure_schema, get_engine, write_transaction
+from statarb.storage.leftovers import equity_temp_prefix, sweep
 from statarb.storage.secrets import mask
 from statarb.storage.sql_io import read_table, write_frame
 
 RUN_ID_RE = re.compile(r"^bt_(\d{8})_(\d{3,})$")
-DIRECTIONS = ("long_spread", "short_spread", "flat")
-SIDES = ("buy", "sell")
 ACCRUAL_COLUMNS = ("borrow_cost", "financing_cost")
 ACCRUALS_FILE = "accruals.parquet"
 _PG_LOCK_KEY = 0x4254_5255  # "BTRU": serialises run-id / signal-id allocation on PostgreSQL
@@ -184,9 +184,10 @@ def save_run(
     config_json = build_config_json(cfg, result, extra_config)
     tmp_dir: Path | None = None
     if equity_root is not None:
-        tmp_dir = Path(tempfile.mkdtemp(prefix=".equity_tmp_", dir=_mkdir(Path(equity_root))))
+        sweep(equity_root, max_depth=0)  # staging folders of a killed run
+        tmp_dir = Path(tempfile.mkdtemp(prefix=equity_temp_prefix(), dir=_mkdir(Path(equity_root))))
     try:
-        with get_engine(url).begin() as conn:
+        with write_transaction(url) as conn:  # SQLite: a second run waits for the lock
             _lock(conn)
             if run_id is None:
                 run_id = next_run_id(conn, now)
@@ -209,9 +210,9 @@ def save_run(
                 },
                 schema_overrides={
                     "pair_id": pl.String,
-                    "start_ts": pl.Datetime("us", "UTC"),
-                    "end_ts": pl.Datetime("us", "UTC"),
-                    "created_at": pl.Datetime("us", "UTC"),
+                    "start_ts": UTC_US,
+                    "end_ts": UTC_US,
+                    "created_at": UTC_US,
                 },
             )
             write_frame(conn, "backtest_runs", runs, mode="insert")

@@ -9,11 +9,12 @@ import numpy as np
 import polars as pl
 
 from statarb.backtest.inputs import BacktestInputs
+from statarb.conventions import DIRECTION_CODES, SIDE_CODES, UTC_US
 
-DIRECTIONS = {1: "long_spread", -1: "short_spread", 0: "flat"}
-SIDES = {1: "buy", -1: "sell"}
+DIRECTIONS = DIRECTION_CODES  # kernel codes -> stored values (statarb.conventions)
+SIDES = SIDE_CODES
 REASONS = {1: "entry", 2: "exit", 3: "stop_loss", 4: "max_holding", 5: "gate_off"}
-TS = pl.Datetime("us", "UTC")
+TS = UTC_US
 
 
 @dataclass

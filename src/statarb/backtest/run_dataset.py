@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 
 from statarb.backtest.persistence import load_run, save_run
+from statarb.conventions import LATEST_RUN_SQL
 from statarb.storage.access import AccessControlled
 from statarb.storage.database import ensure_schema, get_engine, redact_url, resolve_db_url
 
@@ -59,9 +60,7 @@ class BacktestRunDataset(AccessControlled, AbstractDataset[dict[str, Any], dict[
         run_id = self._last_run_id
         if run_id is None:
             ensure_schema(self._url)
-            q = sa.text(
-                "SELECT run_id FROM backtest_runs ORDER BY created_at DESC, run_id DESC LIMIT 1"
-            )
+            q = sa.text(LATEST_RUN_SQL)
             with get_engine(self._url).connect() as conn:
                 run_id = conn.execute(q).scalar()
             if run_id is None:

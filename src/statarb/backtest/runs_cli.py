@@ -11,6 +11,7 @@ import json
 import click
 import sqlalchemy as sa
 
+from statarb.conventions import LATEST_RUN_ORDER
 from statarb.project_cli import project_options, resolve_db_url, storage_errors
 from statarb.storage.database import check_schema, get_engine
 from statarb.storage.secrets import mask
@@ -23,9 +24,10 @@ SELECT r.run_id, r.strategy_name, r.pair_id, r.start_ts, r.end_ts, r.created_at,
          ORDER BY e.ts DESC LIMIT 1) AS final_equity
 FROM backtest_runs r
 {where}
-ORDER BY r.created_at DESC, r.run_id DESC
+ORDER BY {order}
 LIMIT :limit
 """
+_NEWEST_FIRST = ", ".join(f"r.{c} DESC" for c in LATEST_RUN_ORDER)  # statarb.conventions
 
 
 def _url(db_url: str | None, project: str = ".", env: str | None = None) -> str:
@@ -39,7 +41,8 @@ def fetch_runs(url: str, limit: int = 20, run_id: str | None = None) -> list[dic
     where = "WHERE r.run_id = :run_id" if run_id else ""
     with get_engine(url, read_only=True).connect() as conn:
         rows = conn.execute(
-            sa.text(LIST_SQL.format(where=where)), {"limit": limit, "run_id": run_id}
+            sa.text(LIST_SQL.format(where=where, order=_NEWEST_FIRST)),
+            {"limit": limit, "run_id": run_id},
         ).mappings()
         return [dict(r) for r in rows]
 

@@ -25,6 +25,7 @@ from statarb.backtest.costs import accrual_days
 from statarb.backtest.errors import BacktestInputError
 from statarb.conventions import UTC_US, split_pair_id
 from statarb.kernels.backtest_loop import BarsNb
+from statarb.preprocess.panel import usable_bars
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,7 @@ class InputStream:
         bl = bl.filter(pl.col("symbol").is_in(self.syms)).with_columns(
             _utc("datetime", bl.collect_schema())
         )
-        if "outlier_flag" in names:
-            bl = bl.filter(pl.col("outlier_flag").fill_null(0) != 1)
-        if start is not None:
-            bl = bl.filter(pl.col("datetime") >= start)
-        if end is not None:
-            bl = bl.filter(pl.col("datetime") <= end)
-        self._bars = bl
+        self._bars = usable_bars(bl, start, end)
         sl = _lazy(spreads)
         _require(sl.collect_schema().names(), ["pair_id", "datetime", "spread", "beta", "z_score"],
                  "spread_series")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from statarb.backtest.inputs import BacktestInputs
+from statarb.conventions import pair_id
 
 
 def synthetic_inputs(
@@ -52,7 +53,7 @@ def synthetic_inputs(
     names = [(f"A{j:03d}", f"B{j:03d}") for j in range(P)]
     return BacktestInputs(
         ts=ts,
-        pair_ids=[f"{a}_{b}" for a, b in names],
+        pair_ids=[pair_id(a, b) for a, b in names],
         symbols_a=[a for a, _ in names],
         symbols_b=[b for _, b in names],
         open_a=np.ascontiguousarray(a_open),

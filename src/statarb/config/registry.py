@@ -23,6 +23,7 @@ SECTIONS: dict[str, str] = {
     "compute": "statarb.compute:ComputeConfig",
     "ingestion": "statarb.ingest.config:IngestionConfig",
     "preprocessing": "statarb.preprocess.params:PreprocessingParams",
+    "reporting": "statarb.reporting.config:ReportingConfig",
     "storage": "statarb.storage.params:StorageParams",
     "sweep": "statarb.sweep.params:SweepParams",
     "synthetic": "statarb.synthetic.config:SyntheticConfig",
@@ -53,9 +54,24 @@ def validate_parameters(params: Mapping[str, Any]) -> dict[str, StrictModel]:
             out[section] = model_for(section).from_params(params[section], section)
         except ConfigError as exc:
             problems.append(str(exc))
+    problems += _cross_section_problems(out)
     if problems:
         raise ConfigError("\n".join(problems))
     return out
+
+
+def _cross_section_problems(sections: Mapping[str, Any]) -> list[str]:
+    """Rules spanning sections. The bar length is one setting (``globals.yml: bar_minutes``,
+    interpolated into ``alpha.bar_minutes`` and ``backtest.bar_interval_minutes``); a
+    ``--params`` override of only one of them would shift the information time of one stage."""
+    alpha, bt = sections.get("alpha"), sections.get("backtest")
+    if alpha is None or bt is None or alpha.bar_minutes == bt.bar_interval_minutes:
+        return []
+    return [
+        f"alpha.bar_minutes ({alpha.bar_minutes}) != backtest.bar_interval_minutes "
+        f"({bt.bar_interval_minutes}): the bar length is one setting, `bar_minutes` in "
+        "conf/<env>/globals.yml; override both or neither"
+    ]
 
 
 class ValidateParametersHook:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from statarb.conventions import UTC_US
+
 from .config import WEEKDAYS, CalendarConfig
 
 US_PER_SECOND = 1_000_000
@@ -37,12 +39,7 @@ def _time_us(t: dt.time) -> int:
 
 def _zone_offsets(utc_us: pl.Series, tz: str) -> pl.Series:
     """Local minus UTC, in microseconds, of Int64 UTC microseconds (Polars' per-row conversion)."""
-    local = (
-        utc_us.cast(pl.Datetime("us", "UTC"))
-        .dt.convert_time_zone(tz)
-        .dt.replace_time_zone(None)
-        .cast(pl.Int64)
-    )
+    local = utc_us.cast(UTC_US).dt.convert_time_zone(tz).dt.replace_time_zone(None).cast(pl.Int64)
     return local - utc_us
 
 
@@ -56,7 +53,7 @@ def utc_to_local(utc: pl.Series, tz: str) -> pl.Series:
     The inverse of :func:`statarb.ingest.parse.local_to_utc` (0.27 s against 0.46 s for Polars'
     per-row conversion on 5 M minute bars, one core).
     """
-    phys = utc.cast(pl.Datetime("us", "UTC")).cast(pl.Int64)
+    phys = utc.cast(UTC_US).cast(pl.Int64)
     hour = phys // HOUR_US
     lo, hi = hour.min(), hour.max()
     if lo is None or hi - lo >= MAX_TABLE_HOURS:  # type: ignore[operator]

@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 
 import polars as pl
 
+from statarb.conventions import UTC_US
+
 from .config import FileSpec
 from .errors import IngestionError
 from .identifiers import normalise_series
 
-UTC_US = pl.Datetime("us", "UTC")
 BAR_VALUES = ("open", "high", "low", "close", "volume")
 TICK_VALUES = ("price", "size")
 TICK_TEXT = ("side", "exchange")
@@ -164,7 +165,7 @@ def local_to_utc(local: pl.Series, tz: str) -> pl.Series:
         if todo.any():
             idx = todo.arg_true()
             out = out.scatter(idx, _zone_convert(phys.gather(idx), tz))
-    return out.cast(pl.Datetime("us", "UTC")).alias(local.name)
+    return out.cast(UTC_US).alias(local.name)
 
 
 def _local_times(df: pl.DataFrame, spec: FileSpec, name: str) -> pl.Series:

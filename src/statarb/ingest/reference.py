@@ -12,6 +12,8 @@ import json
 
 import polars as pl
 
+from statarb.conventions import UTC_US
+
 from .config import ValidationConfig
 from .errors import IngestionError
 from .identifiers import normalise_code, ticker_problem
@@ -125,7 +127,7 @@ def parse_symbols(
         "asset_class",
         "exchange",
         "currency",
-        pl.lit(stamp).cast(pl.Datetime("us", "UTC")).alias("updated_at"),
+        pl.lit(stamp).cast(UTC_US).alias("updated_at"),
     ).sort("symbol_id")
 
 
@@ -165,7 +167,7 @@ def parse_corporate_actions(
         normalise_code(pl.col("ticker")).alias("symbol_id"),
         pl.col("action").str.strip_chars().str.to_lowercase().alias("action_type"),
         ex.alias("ex_date"),
-        pl.lit(stamp).cast(pl.Datetime("us", "UTC")).alias("recorded_at"),
+        pl.lit(stamp).cast(UTC_US).alias("recorded_at"),
         pl.struct(note=pl.col("note"), source_file=pl.lit(name), source_row=pl.col("source_row"))
         .map_elements(lambda s: json.dumps(s, sort_keys=True), return_dtype=pl.String)
         .alias("metadata_json"),

@@ -23,6 +23,8 @@ import numpy as np
 import polars as pl
 import statsmodels.api as sm
 
+from statarb.preprocess.panel import usable_bars
+
 
 def universe_closes_on_grid(
     bars_adjusted: pl.DataFrame | pl.LazyFrame,
@@ -40,8 +42,7 @@ def universe_closes_on_grid(
     lf = bars_adjusted.lazy() if isinstance(bars_adjusted, pl.DataFrame) else bars_adjusted
     if symbols is not None:
         lf = lf.filter(pl.col("symbol").is_in(symbols))
-    if "outlier_flag" in lf.collect_schema().names():
-        lf = lf.filter(pl.col("outlier_flag").fill_null(0) != 1)
+    lf = usable_bars(lf)
     lo, hi = grid.min(), grid.max()
     shift = timedelta(0) if grid_is_bar_open else bar_interval
     bars = (

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from statarb.storage.parquet_schemas import get_layout
-from statarb.storage.resolver import StoreRef, load_project
+from statarb.storage.resolver import StoreRef, load_project, scan_entry
 
 _HIVE_ARROW = {"source": pa.large_string(), "date": pa.date32(), "pair_id": pa.large_string()}
 
@@ -62,7 +62,7 @@ def _sql_str(s: str) -> str:
 
 def _parquet_dataset(ref: StoreRef) -> tuple[pads.Dataset | None, bool]:
     """(pyarrow dataset over the entry's files or ``None`` when empty, some file has versions)."""
-    from statarb.storage.parquet_scan import file_info, partition_files
+    from statarb.storage.parquet_read import file_info, partition_files
     from statarb.storage.store_batches import needs_file
 
     lay = get_layout(ref.layout)
@@ -85,10 +85,8 @@ def _parquet_dataset(ref: StoreRef) -> tuple[pads.Dataset | None, bool]:
 def create_store_view(con: duckdb.DuckDBPyConnection, name: str, ref: StoreRef) -> str:
     """Create view ``name`` over the columnar entry ``ref``; return its root or ``"empty"``."""
     lay = get_layout(ref.layout)
-    if ref.tier == "hdf5":
-        from statarb.storage.hdf5_store import scan_hdf5
-
-        frame = scan_hdf5(ref.root, lay).collect()
+    if ref.tier != "parquet":  # any other tier through its own reader (resolver.STORE_TYPES)
+        frame = scan_entry(ref).collect()
         con.register(f"__src_{name}", frame.to_arrow())
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "__src_{name}"')
         return str(ref.root) if frame.height else "empty"
@@ -156,15 +154,14 @@ def open_store(
     replaces the catalog's columnar entries (Parquet); ``reports_dir`` defaults to the
     ``reporting.output_dir`` parameter; ``relational="none"`` skips the database.
     """
-    proj = load_project(project, env) if roots is None or db_url is None else None
+    given = roots is not None and db_url is not None and reports_dir is not None
+    proj = None if given else load_project(project, env)
     if roots is not None:
         refs = {n: StoreRef(n, Path(r), lay, "parquet") for n, (r, lay) in roots.items()}
     else:
         refs = proj.stores()  # type: ignore[union-attr]
-    if reports_dir is None:
-        base = proj.root if proj is not None else Path(project).resolve()
-        out = (proj.params.get("reporting") or {}).get("output_dir") if proj else None
-        reports_dir = base / (out or "data/08_reporting")
+    if reports_dir is None:  # the project's reporting.output_dir (no path of its own here)
+        reports_dir = proj.root / proj.params["reporting"]["output_dir"]  # type: ignore[union-attr]
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     sess = StoreSession(con, reports_dir=Path(reports_dir))

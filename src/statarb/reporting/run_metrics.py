@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from statarb.conventions import UTC_US
 from statarb.reporting import attribution, metrics, trades, trial_stats
 from statarb.reporting.trial_stats_params import TrialStatsParams
 from statarb.storage.schema import get_table
@@ -176,7 +177,7 @@ def metrics_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         "alpha": pl.Float64,
         "beta": pl.Float64,
         "metrics_json": pl.String,
-        "computed_at": pl.Datetime("us", "UTC"),
+        "computed_at": UTC_US,
     }
     fixed = [
         {**r, "computed_at": r["computed_at"].replace(tzinfo=UTC)}

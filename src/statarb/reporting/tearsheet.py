@@ -21,6 +21,7 @@ import plotly.io as pio
 import plotly.offline
 import polars as pl
 
+from statarb.conventions import pair_id_expr, sort_runs
 from statarb.reporting import figures, figures_pair, sections
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -216,7 +217,7 @@ def tearsheet_html(
     for pair_id in chosen:
         sig = None
         if signals is not None and signals.height:
-            sig = signals.filter((pl.col("symbol_a") + "_" + pl.col("symbol_b")) == pair_id)
+            sig = signals.filter(pair_id_expr() == pair_id)
         sp, pou = spreads[pair_id], (ou or {}).get(pair_id)  # type: ignore[index]
         fig = figures.spread_figure(
             pair_id, sp, pou, sig, thresholds_in, max_points=max_points, webgl=webgl
@@ -281,7 +282,7 @@ def render_index(
         "run_id", *(c for c in ("strategy_name", "pair_id", "created_at") if c in runs.columns)
     ).join(metrics.drop("metrics_json", strict=False), on="run_id", how="left")
     if "created_at" in joined.columns:
-        joined = joined.sort("created_at", "run_id", nulls_last=True)
+        joined = sort_runs(joined)
     rows = []
     for r in joined.iter_rows(named=True):
         r = {k: _none_if_nan(v) for k, v in r.items()}

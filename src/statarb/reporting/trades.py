@@ -21,13 +21,15 @@ import math
 
 import polars as pl
 
+from statarb.conventions import SIDES, pair_id_expr
+
 _FLAT_TOL = 1e-9
 
 
 def _signed_fills(
     fills: pl.DataFrame, signals: pl.DataFrame | None, run_pair_id: str | None
 ) -> pl.DataFrame:
-    bad_side = fills.filter(~pl.col("side").str.to_lowercase().is_in(["buy", "sell"]))
+    bad_side = fills.filter(~pl.col("side").str.to_lowercase().is_in(SIDES))
     if bad_side.height:
         row = bad_side.row(0, named=True)
         raise ValueError(
@@ -45,7 +47,7 @@ def _signed_fills(
     if signals is not None and signals.height:
         books = signals.select(
             pl.col("id").cast(pl.Int64).alias("signal_id"),
-            (pl.col("symbol_a") + "_" + pl.col("symbol_b")).alias("signal_book"),
+            pair_id_expr().alias("signal_book"),
         )
         f = f.with_columns(pl.col("signal_id").cast(pl.Int64)).join(
             books, on="signal_id", how="left"

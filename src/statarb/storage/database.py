@@ -6,6 +6,8 @@
   foreign_keys=ON`` on every connection, real ``BEGIN`` so reads and DDL join the transaction
   (SQLAlchemy's documented recipe for the ``sqlite3`` driver's legacy transaction mode), a 30 s busy
   timeout, and the parent folder of the file is created. PostgreSQL: session ``TimeZone=UTC``.
+* :func:`write_transaction` - a transaction holding the write lock from its start (SQLite
+  ``BEGIN IMMEDIATE``): concurrent writers wait for each other instead of failing.
 * :func:`upgrade` - ``alembic upgrade head`` with the migrations shipped inside the package.
 * :func:`ensure_schema` - upgrade once per process when the database is not at head.
 * Read-only access (spec §9.5): ``get_engine(url, read_only=True)`` opens SQLite files with
@@ -17,9 +19,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +97,25 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    mode = conn.get_execution_options().get("sqlite_begin")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+@contextlib.contextmanager
+def write_transaction(url: str) -> Iterator[sa.Connection]:
+    """A transaction that takes the write lock at its start.
+
+    SQLite: ``BEGIN IMMEDIATE``, so a second writer waits for the busy timeout (30 s) at its
+    first statement. A deferred ``BEGIN`` that reads first (e.g. the next free run id) and
+    writes later can deadlock with another writer, and SQLite then fails one of them at once
+    with ``database is locked`` without waiting (SQLite documentation, ``sqlite3_busy_handler``:
+    the busy handler is not invoked where it could deadlock). PostgreSQL: a plain transaction
+    (callers serialise with an advisory lock where they need to)."""
+    with get_engine(url).connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
 
 
 def get_engine(url: str, read_only: bool = False) -> sa.Engine:

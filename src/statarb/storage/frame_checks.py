@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from statarb.conventions import SIDES
 from statarb.storage.errors import StorageError
 from statarb.storage.parquet_schemas import Layout, get_layout
 
@@ -178,7 +179,7 @@ def _row_checks(df: pl.DataFrame, lay: Layout) -> list[Check]:
                 (
                     "side",
                     "side not in {'buy', 'sell'} (spec §5.2)",
-                    pl.col("side").is_not_null() & ~pl.col("side").is_in(["buy", "sell"]),
+                    pl.col("side").is_not_null() & ~pl.col("side").is_in(SIDES),
                     ["side"],
                 )
             )

@@ -18,14 +18,13 @@ import h5py
 import polars as pl
 import sqlalchemy as sa
 
+from statarb.conventions import UTC_US
 from statarb.storage.database import ensure_schema, get_engine
 from statarb.storage.hdf5_format import SUFFIX, check_unit, group_path, read_index
 from statarb.storage.parquet_schemas import Layout, get_layout
 from statarb.storage.resolver import find_project_root
 from statarb.storage.schema_versioning import bar_partition_index
 from statarb.storage.sql_io import write_frame
-
-UTC_US = pl.Datetime("us", "UTC")
 
 
 def store_name(root: str | Path) -> str:

@@ -33,9 +33,16 @@ from statarb.storage.hdf5_format import (
     read_rows,
     write_unit,
 )
-from statarb.storage.parquet_scan import TimeBound, _as_list, _bound, reject_source_for_pairs
+from statarb.storage.leftovers import sweep
+from statarb.storage.parquet_read import (
+    TimeBound,
+    _as_list,
+    _bound,
+    check_scan_args,
+    reject_source_for_pairs,
+)
 from statarb.storage.parquet_schemas import Layout, get_layout
-from statarb.storage.parquet_store import _check_date_column, _source_values
+from statarb.storage.parquet_write import _check_date_column, _source_values
 from statarb.storage.partition_writer import PartitionWriter
 from statarb.storage.store_batches import check_mode, combine
 
@@ -75,7 +82,7 @@ def write_hdf5(
 ) -> list[Path]:
     """Validate ``df`` and rewrite, atomically, the file of every entity it touches.
 
-    Arguments and modes as :func:`statarb.storage.parquet_store.write_partitions`; ``replace``
+    Arguments and modes as :func:`statarb.storage.parquet_write.write_partitions`; ``replace``
     replaces an entity's stored rows (its current version) by the new ones. Returns the written
     files in write order (an ``append`` that changes nothing in an entity skips its file).
     """
@@ -84,6 +91,7 @@ def write_hdf5(
         raise HDF5StoreError(f"mode must be 'merge', 'replace' or 'append', got {mode!r}")
     check_mode(lay, mode, batch)
     reject_source_for_pairs(lay, source)
+    sweep(root)  # temporary files a killed write of this dataset left behind
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
     sources = _source_values(df, lay, source) if "source" in lay.partition_by else [None]
@@ -204,20 +212,9 @@ def scan_hdf5(
     batch: int | None = None,
 ) -> pl.LazyFrame:
     """Lazy frame over the HDF5 store; arguments and result as
-    :func:`statarb.storage.parquet_store.scan_store` (same schema, hive columns included)."""
+    :func:`statarb.storage.parquet_read.scan_store` (same schema, hive columns included)."""
     lay = get_layout(layout)
-    if columns is not None:
-        unknown = [c for c in columns if c not in lay.read_schema]
-        if unknown:
-            raise HDF5StoreError(
-                f"[{lay.name}] unknown column(s) {unknown}; available {lay.read_schema.names()}"
-            )
-    if symbols is not None and lay.id_column != "symbol":
-        raise HDF5StoreError(f"[{lay.name}] has no symbol column; filter with pair_ids")
-    if pair_ids is not None and lay.id_column != "pair_id":
-        raise HDF5StoreError(f"[{lay.name}] has no pair_id column; filter with symbols")
-    if batch is not None and not lay.versioned:
-        raise HDF5StoreError(f"[{lay.name}] is not versioned; batch={batch!r} cannot apply")
+    check_scan_args(lay, columns, symbols, pair_ids, batch, HDF5StoreError)
     lo, hi = _bound(start, "start"), _bound(end, "end")
     if lo and hi and lo[0] > hi[0]:
         raise HDF5StoreError(f"start {lo[0]} is after end {hi[0]}")

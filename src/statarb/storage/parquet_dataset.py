@@ -8,7 +8,8 @@ the lazy :func:`~.parquet_store.scan_store` frame; save calls
 from __future__ import annotations
 
 from statarb.storage.columnar_dataset import LOAD_KEYS, SAVE_KEYS, ColumnarDataset
-from statarb.storage.parquet_store import partition_files, scan_store, write_partitions
+from statarb.storage.parquet_read import partition_files, scan_store
+from statarb.storage.parquet_write import write_partitions
 
 __all__ = ["LOAD_KEYS", "SAVE_KEYS", "PartitionedParquetDataset"]
 

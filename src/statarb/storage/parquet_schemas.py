@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from statarb.conventions import UTC_US
+
 SCHEMA_VERSION: int = 2
 """Current columnar schema version, stored as ``statarb.schema_version`` in every file.
 
@@ -33,7 +35,6 @@ META_BATCHES = "statarb.batch_ids"
 """JSON list of the distinct ``batch_id`` values a file holds (``null`` = unversioned rows)."""
 BATCH_COLUMN = "batch_id"
 
-UTC_US = pl.Datetime("us", "UTC")
 
 # ---- spec §5.1 bars --------------------------------------------------------------------------
 BARS: pl.Schema = pl.Schema(

@@ -1,6 +1,7 @@
 """Atomic, durable replacement of a set of files (used by the Parquet store for its partitions).
 
-:class:`PartitionWriter` stages every new file as ``<name>.tmp-<uuid>`` beside its target, then
+:class:`PartitionWriter` stages every new file as ``<name>.tmp-<host>-<pid>-<uuid>`` beside its
+target (:mod:`.leftovers` removes those a killed writer left at the dataset's next write), then
 commits them all: one ``syncfs`` per file system on Linux (else an ``fsync`` per file), an
 ``os.replace`` per file in staging order (atomic on POSIX and Windows within one file system), and
 one more ``syncfs`` (else an ``fsync`` per folder) for the new directory entries. Two disk flushes
@@ -18,6 +19,8 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from statarb.storage.leftovers import temp_path
 
 
 def _fsync_path(path: Path, directory: bool = False) -> None:
@@ -115,7 +118,7 @@ class PartitionWriter:
             folder = folder.parent
         path.parent.mkdir(parents=True, exist_ok=True)
         self._created += new_dirs
-        tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+        tmp = temp_path(path)
         self._staged.append((tmp, path))
         write(tmp)
 

@@ -34,11 +34,20 @@ import sqlalchemy as sa
 from statarb.storage.database import DEFAULT_DB_URL, resolve_db_url
 from statarb.storage.errors import StorageError
 
-#: catalog ``type`` -> tier of the columnar store
-STORE_TYPES: dict[str, str] = {
-    "statarb.storage.parquet_dataset.PartitionedParquetDataset": "parquet",
-    "statarb.storage.hdf5_dataset.HDF5StoreDataset": "hdf5",
+#: catalog ``type`` -> (tier of the columnar store, ``"module:function"`` of its reader). The
+#: reader takes ``(root, layout, symbols=, pair_ids=, start=, end=, columns=, source=, batch=)``
+#: and gives a LazyFrame (``parquet_read.scan_store``); a new tier is one line here.
+STORE_TYPES: dict[str, tuple[str, str]] = {
+    "statarb.storage.parquet_dataset.PartitionedParquetDataset": (
+        "parquet",
+        "statarb.storage.parquet_read:scan_store",
+    ),
+    "statarb.storage.hdf5_dataset.HDF5StoreDataset": (
+        "hdf5",
+        "statarb.storage.hdf5_store:scan_hdf5",
+    ),
 }
+_READERS = dict(STORE_TYPES.values())
 PATH_KEYS = ("path", "filepath", "filename", "equity_path")
 
 
@@ -58,15 +67,12 @@ class StoreRef:
 
 
 def scan_entry(ref: StoreRef, **kwargs: Any) -> Any:
-    """Lazy frame over the columnar entry ``ref`` with its tier's reader (``scan_store`` or
-    ``scan_hdf5``; same keyword arguments)."""
-    if ref.tier == "hdf5":
-        from statarb.storage.hdf5_store import scan_hdf5
+    """Lazy frame over the columnar entry ``ref`` with its tier's reader (:data:`STORE_TYPES`;
+    the same keyword arguments for every tier)."""
+    import importlib
 
-        return scan_hdf5(ref.root, ref.layout, **kwargs)
-    from statarb.storage.parquet_scan import scan_store
-
-    return scan_store(ref.root, ref.layout, **kwargs)
+    module, func = _READERS[ref.tier].split(":")
+    return getattr(importlib.import_module(module), func)(ref.root, ref.layout, **kwargs)
 
 
 def find_project_root(start: str | Path = ".") -> Path | None:
@@ -164,7 +170,7 @@ class Project:
                 name=name,
                 root=Path(entry["path"]),
                 layout=str(entry["layout"]),
-                tier=STORE_TYPES[entry["type"]],
+                tier=STORE_TYPES[entry["type"]][0],
                 source=entry.get("source"),
             )
         return out

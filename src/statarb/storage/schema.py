@@ -1,7 +1,8 @@
 """SQLAlchemy Core schema of the relational tier: every table of storage spec §4 plus ``schema_version``.
 
 Column names, NOT NULL, primary and foreign keys follow ``shared/spec/storage-architecture.md`` §4
-exactly; indexes follow §7.2 and the identifier rules of §9.1 / §8 are CHECK constraints.
+exactly; indexes follow §7.2 and the identifier rules of §9.1 / §8 are CHECK constraints, each
+stated once in :mod:`statarb.storage.checks` (SQL, message and Polars twin together).
 
 Type mapping (spec -> SQLAlchemy -> SQLite / PostgreSQL):
 
@@ -22,10 +23,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
+
+from statarb.storage.checks import (  # noqa: F401  (CHECK_RULES, PY_CHECKS: re-exported)
+    CHECK_RULES,
+    PY_CHECKS,
+    CodepointLess,
+    table_checks,
+)
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -59,27 +66,6 @@ def _utcnow_pg(element: Any, compiler: Any, **kw: Any) -> str:
     return "timezone('utc', now())"  # independent of the session's TimeZone setting
 
 
-class CodepointLess(ColumnElement[bool]):
-    """``left < right`` compared by code point (PostgreSQL collation "C", SQLite BINARY)."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-
-    def __init__(self, left: str, right: str) -> None:
-        self.left = left
-        self.right = right
-
-
-@compiles(CodepointLess)
-def _cpless_default(element: CodepointLess, compiler: Any, **kw: Any) -> str:
-    return f"{element.left} < {element.right}"
-
-
-@compiles(CodepointLess, "postgresql")
-def _cpless_pg(element: CodepointLess, compiler: Any, **kw: Any) -> str:
-    return f'{element.left} < {element.right} COLLATE "C"'
-
-
 def _ts(name: str, nullable: bool = True, **kw: Any) -> sa.Column:
     return sa.Column(name, sa.DateTime(timezone=False), nullable=nullable, **kw)
 
@@ -107,10 +93,7 @@ symbols = sa.Table(
     _text("currency"),
     _ts("created_at", server_default=utcnow()),
     _ts("updated_at", server_default=utcnow()),
-    sa.CheckConstraint(
-        "symbol_id = upper(symbol_id) AND symbol_id NOT LIKE '% %' AND symbol_id <> ''",
-        name="symbol_id_format",
-    ),
+    *table_checks("symbols"),
 )
 
 corporate_actions = sa.Table(
@@ -124,9 +107,7 @@ corporate_actions = sa.Table(
     _real("ratio"),
     _real("cash_amount"),
     _text("metadata_json"),
-    sa.CheckConstraint("action_type IN ('split', 'dividend', 'rights')", name="action_type"),
-    sa.CheckConstraint("ratio IS NULL OR ratio > 0", name="ratio_positive"),
-    sa.CheckConstraint("cash_amount IS NULL OR cash_amount >= 0", name="cash_amount_nonnegative"),
+    *table_checks("corporate_actions"),
     sa.Index(None, "symbol_id", "ex_date"),
 )
 
@@ -138,8 +119,7 @@ pair_universe = sa.Table(
     sa.Column("symbol_b", sa.Text(), sa.ForeignKey("symbols.symbol_id"), nullable=False),
     _ts("created_at"),
     _text("notes"),
-    sa.CheckConstraint(CodepointLess("symbol_a", "symbol_b"), name="symbol_order"),
-    sa.CheckConstraint("pair_id = symbol_a || '_' || symbol_b", name="pair_id_format"),
+    *table_checks("pair_universe"),
     sa.Index(None, "symbol_a", "symbol_b"),
 )
 
@@ -218,7 +198,7 @@ backtest_signals = sa.Table(
     _real("hedge_ratio"),
     _real("size"),
     _text("metadata_json"),
-    sa.CheckConstraint("direction IN ('long_spread', 'short_spread', 'flat')", name="direction"),
+    *table_checks("backtest_signals"),
     sa.Index(None, "run_id", "signal_ts"),
 )
 
@@ -235,10 +215,7 @@ backtest_fills = sa.Table(
     _real("price", nullable=False),
     _real("commission"),
     _real("slippage_bps"),
-    sa.CheckConstraint("side IN ('buy', 'sell')", name="side"),
-    sa.CheckConstraint("quantity >= 0", name="quantity_nonnegative"),
-    sa.CheckConstraint("price >= 0", name="price_nonnegative"),
-    sa.CheckConstraint("commission IS NULL OR commission >= 0", name="commission_nonnegative"),
+    *table_checks("backtest_fills"),
     sa.Index(None, "run_id", "fill_ts"),
 )
 
@@ -335,55 +312,6 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "sweeps": ("sweep_id",),
     "sweep_results": ("id",),
     "schema_version": ("version",),
-}
-
-#: Human-readable rule of every named CHECK constraint (used in error messages).
-CHECK_RULES: dict[str, str] = {
-    "ck_symbols_symbol_id_format": "symbol_id upper case, non-empty, without spaces",
-    "ck_corporate_actions_action_type": "action_type in ('split', 'dividend', 'rights')",
-    "ck_corporate_actions_ratio_positive": "ratio > 0 when not null",
-    "ck_corporate_actions_cash_amount_nonnegative": "cash_amount >= 0 when not null",
-    "ck_pair_universe_symbol_order": "symbol_a < symbol_b",
-    "ck_pair_universe_pair_id_format": "pair_id = symbol_a || '_' || symbol_b",
-    "ck_backtest_signals_direction": "direction in ('long_spread', 'short_spread', 'flat')",
-    "ck_backtest_fills_side": "side in ('buy', 'sell')",
-    "ck_backtest_fills_quantity_nonnegative": "quantity >= 0",
-    "ck_backtest_fills_price_nonnegative": "price >= 0",
-    "ck_backtest_fills_commission_nonnegative": "commission >= 0 when not null",
-}
-
-#: Python twin of every CHECK constraint: (columns it needs, Polars expression true when the row
-#: passes). Like SQL, a null result passes. ``sql_io`` evaluates these before writing so the error
-#: can name the offending row; the database constraint remains the backstop.
-PY_CHECKS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
-    "ck_symbols_symbol_id_format": (
-        ("symbol_id",),
-        (pl.col("symbol_id") == pl.col("symbol_id").str.to_uppercase())
-        & ~pl.col("symbol_id").str.contains(" ", literal=True)
-        & (pl.col("symbol_id") != ""),
-    ),
-    "ck_corporate_actions_action_type": (
-        ("action_type",),
-        pl.col("action_type").is_in(["split", "dividend", "rights"]),
-    ),
-    "ck_corporate_actions_ratio_positive": (("ratio",), pl.col("ratio") > 0),
-    "ck_corporate_actions_cash_amount_nonnegative": (("cash_amount",), pl.col("cash_amount") >= 0),
-    "ck_pair_universe_symbol_order": (
-        ("symbol_a", "symbol_b"),
-        pl.col("symbol_a") < pl.col("symbol_b"),  # UTF-8 byte order = code point order
-    ),
-    "ck_pair_universe_pair_id_format": (
-        ("pair_id", "symbol_a", "symbol_b"),
-        pl.col("pair_id") == pl.col("symbol_a") + "_" + pl.col("symbol_b"),
-    ),
-    "ck_backtest_signals_direction": (
-        ("direction",),
-        pl.col("direction").is_in(["long_spread", "short_spread", "flat"]),
-    ),
-    "ck_backtest_fills_side": (("side",), pl.col("side").is_in(["buy", "sell"])),
-    "ck_backtest_fills_quantity_nonnegative": (("quantity",), pl.col("quantity") >= 0),
-    "ck_backtest_fills_price_nonnegative": (("price",), pl.col("price") >= 0),
-    "ck_backtest_fills_commission_nonnegative": (("commission",), pl.col("commission") >= 0),
 }
 
 #: Tables beyond spec §4 that the project adds (documented in docs/architecture.md).

@@ -12,10 +12,10 @@ documented in ``docs/storage-relational.md``:
 
 from __future__ import annotations
 
-import polars as pl
 import sqlalchemy as sa
 
-from statarb.storage.schema import CHECK_RULES, PY_CHECKS, _id, _text, _ts, metadata
+from statarb.storage.checks import table_checks
+from statarb.storage.schema import _id, _text, _ts, metadata
 
 #: Versioned reprocessing (spec §9.3): one row per batch of re-ingested / re-processed data. The
 #: columnar rows of a batch carry its ``batch_id`` (``statarb.storage.store_batches``).
@@ -46,13 +46,7 @@ bar_partition_index = sa.Table(
     _ts("start_ts", nullable=False),
     _ts("end_ts", nullable=False),
     sa.Column("batch_id", sa.Integer(), sa.ForeignKey("data_batches.batch_id"), nullable=True),
-    sa.CheckConstraint("row_stop > row_start AND row_start >= 0", name="row_range"),
+    *table_checks("bar_partition_index"),
     sa.UniqueConstraint("store", "source", "symbol_id", "date", "batch_id"),
     sa.Index(None, "symbol_id", "date"),
-)
-
-CHECK_RULES["ck_bar_partition_index_row_range"] = "row_stop > row_start >= 0"
-PY_CHECKS["ck_bar_partition_index_row_range"] = (
-    ("row_start", "row_stop"),
-    (pl.col("row_stop") > pl.col("row_start")) & (pl.col("row_start") >= 0),
 )

@@ -41,6 +41,7 @@ from statarb.storage.database import (
     get_engine,
     redact_url,
     resolve_db_url,
+    write_transaction,
 )
 from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
@@ -118,7 +119,8 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
                 ensure_schema(self._url)
                 batch.stage_sql(self._url, self._table, data, **args)
             return
-        with self._engine().begin() as conn:
+        self._engine()  # access rules, schema at head
+        with write_transaction(self._url) as conn:  # SQLite: a concurrent writer waits
             write_frame(conn, self._table, data, **args)
 
     def _exists(self) -> bool:

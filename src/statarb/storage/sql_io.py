@@ -30,6 +30,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from statarb.conventions import UTC_US
 from statarb.storage.access import translate_access_error
 from statarb.storage.errors import (
     SchemaMismatch,
@@ -67,7 +68,7 @@ def _polars_dtype(col: sa.Column) -> pl.DataType:
     if isinstance(t, sa.Boolean):
         return pl.Boolean()
     if isinstance(t, sa.DateTime):
-        return pl.Datetime("us", "UTC")
+        return UTC_US
     if isinstance(t, sa.Date):
         return pl.Date()
     if isinstance(t, sa.Integer):

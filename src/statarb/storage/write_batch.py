@@ -106,6 +106,8 @@ class WriteBatch:
             for url, table, frame, args in self._sql:
                 if url not in conns:
                     conn = get_engine(url).connect()
+                    if conn.dialect.name == "sqlite":  # write lock at BEGIN: others wait
+                        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                     conns[url] = (conn, conn.begin())
                 write_frame(conns[url][0], table, frame, **args)
             moved = True

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from test_alpha_pipeline import SYMS, make_bars
-from tests.config_helpers import base_params, with_overrides
+from tests.config_helpers import base_params, conf_file, with_overrides
 
 from statarb.pipelines.alpha import create_pipeline
 from statarb.storage import parquet_schemas as ps
@@ -27,14 +26,14 @@ CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 
 
 def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
-    shipped = yaml.safe_load((CONF / "parameters_alpha.yml").read_text())["alpha"]
+    shipped = base_params("alpha")
     # three sessions of data: one-session windows, and no persistence memory
     params = with_overrides(
         shipped,
         {"screening.window_bars": 390, "screening.min_obs": 390,
          "selection.persistence.enter_after": 1},
     )  # fmt: skip
-    catalog_cfg = yaml.safe_load((CONF / "catalog_alpha.yml").read_text())
+    catalog_cfg = conf_file("catalog_alpha.yml")
     assert params["universe"]["mode"] == "sector"
     raw = tmp_path / "symbols.csv"
     pl.DataFrame(

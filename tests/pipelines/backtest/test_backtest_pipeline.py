@@ -7,11 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
 from click.testing import CliRunner
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
-from tests.config_helpers import base_params
+from tests.config_helpers import base_params, conf_file
 
 from statarb.backtest.config import BacktestConfig
 from statarb.backtest.engine import run_backtest
@@ -48,10 +47,10 @@ def setup(db_url: str, tmp_path: Path, monkeypatch):
             "is_cointegrated": [True, True, False],  # the third pair is never tradable
         }
     )
-    catalog_cfg = yaml.safe_load((CONF / "catalog_backtest.yml").read_text())
+    catalog_cfg = conf_file("catalog_backtest.yml")
     catalog_cfg["backtest_run"]["equity_path"] = str(tmp_path / "equity")
     catalog_cfg["backtest_run_id"]["filepath"] = str(tmp_path / "latest_run_id.json")
-    params = yaml.safe_load((CONF / "parameters_backtest.yml").read_text())["backtest"]
+    params = base_params("backtest")
 
     def make_catalog(overrides: dict | None = None) -> DataCatalog:
         catalog = DataCatalog.from_config(catalog_cfg, credentials={"db": {"con": db_url}})

@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from statarb.conventions import pair_id_expr, sort_runs
 from statarb.reporting import tearsheet, trades
-from statarb.reporting.config import TearsheetParams
+from statarb.reporting.config import ReportingConfig
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
 from statarb.sweep.report_frames import sweep_trials
 
@@ -28,7 +29,7 @@ def _one_run(run_id: str, runs: pl.DataFrame) -> dict[str, Any]:
     if run_id in (None, "", "latest"):
         if runs.height == 0:
             raise ValueError("backtest_runs is empty: run the backtest pipeline first")
-        return runs.sort("created_at", "run_id", nulls_last=True).row(-1, named=True)
+        return sort_runs(runs).row(-1, named=True)
     sel = runs.filter(pl.col("run_id") == run_id)
     if sel.height == 0:
         raise ValueError(
@@ -70,18 +71,19 @@ def compute_backtest_metrics(
     into ``metrics_json.costs``. ``params["trial_stats"]`` adds PSR, MinTRL, the DSR (deflated
     when ``n_trials``/``sharpe_variance`` are given, e.g. by a sweep) and a bootstrap CI of the
     Sharpe ratio as ``metrics_json.trial_stats``."""
+    cfg = ReportingConfig.from_params(params, "reporting")
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
+    metric_params = cfg.metric_params()
     trials = sweep_trials(report_trial_stats, rid)
-    ts_params = dict(params.get("trial_stats") or {})
-    if trials and ts_params.get("n_trials") is None:
-        params = {**params, "trial_stats": {**ts_params, **trials}}
+    if trials and metric_params["trial_stats"].get("n_trials") is None:
+        metric_params["trial_stats"] = {**metric_params["trial_stats"], **trials}
     equity = _of(backtest_equity, rid)
     bars = _lazy(bars_adjusted).filter(
         pl.col("datetime") >= run["start_ts"], pl.col("datetime") <= run["end_ts"]
     )
-    if params.get("attribution_symbols"):
-        bars = bars.filter(pl.col("symbol").is_in(params["attribution_symbols"]))
+    if cfg.attribution_symbols:
+        bars = bars.filter(pl.col("symbol").is_in(cfg.attribution_symbols))
     res = compute_run_metrics(
         rid,
         equity,
@@ -89,7 +91,7 @@ def compute_backtest_metrics(
         _of(backtest_signals, rid),
         bars,
         run_pair_id=run.get("pair_id"),
-        params=params,
+        params=metric_params,
         accruals=None if backtest_accruals is None else _of(backtest_accruals, rid),
     )
     row = res["row"]
@@ -148,8 +150,9 @@ def build_reports(
     ``pair_id`` equality each, which a lazy SQL table runs in the database); the
     ``report_*`` frames (``None`` when their file does not exist) feed the optional research
     sections (:mod:`statarb.reporting.research_frames`)."""
-    sheet = TearsheetParams.from_params(params.get("tearsheet"), "reporting.tearsheet")
-    out = Path(params.get("output_dir", "data/08_reporting"))
+    cfg = ReportingConfig.from_params(params, "reporting")
+    sheet = cfg.tearsheet
+    out = Path(cfg.output_dir)
     run = _one_run(backtest_run_id, backtest_runs)
     rid = run["run_id"]
     mrow = _of(backtest_metrics, rid)
@@ -162,7 +165,7 @@ def build_reports(
     )
     trips = trades.round_trips(fills, signals, run.get("pair_id")) if fills.height else None
     pairs = sorted(
-        set((signals["symbol_a"] + "_" + signals["symbol_b"]).drop_nulls().to_list())
+        set(signals.select(pair_id_expr().alias("pair_id"))["pair_id"].drop_nulls().to_list())
         | ({run["pair_id"]} if run.get("pair_id") else set())
     )
     plotted = tearsheet.rank_pairs(pairs, full.get("per_pair"))
@@ -189,7 +192,7 @@ def build_reports(
         trips,
         spreads=_pair_frames(spreads, plotted, "datetime"),
         ou=_pair_frames(ou, plotted, "window_end"),
-        thresholds_in=params.get("thresholds_in", "spread"),
+        thresholds_in=cfg.thresholds_in,
         selection=sel,
         research={
             "sweep_grid": report_sweep_grid,
@@ -197,10 +200,10 @@ def build_reports(
             "cost_sensitivity": report_cost_sensitivity,
             "trial_stats": report_trial_stats,
         },
-        risk_free=float(params.get("risk_free", 0.0)),
+        risk_free=float(cfg.risk_free),
         **sheet.model_dump(),
     )
-    curves = _curves(backtest_runs, backtest_equity, int(params["index_max_points"]))
+    curves = _curves(backtest_runs, backtest_equity, cfg.index_max_points)
     index = tearsheet.render_index(out, backtest_runs, backtest_metrics, curves)
     log.info("Run index: %s", index)
     msg = f"Report: {page}"
