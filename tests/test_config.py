@@ -119,9 +119,9 @@ def test_library_defaults_that_mirror_a_yaml_key_equal_the_yaml():
     from statarb.reporting import metrics, tearsheet
 
     rep = base_params("reporting")
-    page = inspect.signature(tearsheet.render_tearsheet).parameters
+    page = inspect.signature(tearsheet.tearsheet_html).parameters  # render_tearsheet forwards
     for key, value in rep["tearsheet"].items():
-        assert page[key].default == value, f"render_tearsheet({key}=...) vs reporting.tearsheet"
+        assert page[key].default == value, f"tearsheet_html({key}=...) vs reporting.tearsheet"
     assert page["thresholds_in"].default == rep["thresholds_in"]
     index = inspect.signature(tearsheet.render_index).parameters
     assert index["max_points"].default == rep["index_max_points"]

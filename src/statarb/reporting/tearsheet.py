@@ -176,7 +176,7 @@ def tearsheet_html(
     max_pair_plots: int = 8,
     max_points: int = figures.MAX_POINTS,
     webgl: bool = False,
-    rolling_window: int = 390,
+    rolling_window: int = 1950,
     top_drawdowns: int = 5,
     selection: dict[str, pl.DataFrame] | None = None,
     research: dict[str, pl.DataFrame | None] | None = None,
