@@ -115,18 +115,16 @@ def screening_section(repeat: int, days: int | None) -> None:
     from pathlib import Path
 
     import polars as pl
-    import yaml
 
     from statarb.alpha.config import AlphaConfig
     from statarb.alpha.schedule import build_schedule
     from statarb.alpha.screening import _window_rows, screen_pairs
+    from statarb.config_loader import resolved_parameters
     from statarb.synthetic.config import load_config
     from statarb.synthetic.generator import build
 
     conf = Path(__file__).resolve().parents[1] / "conf" / "base"
-    cfg = AlphaConfig.from_params(
-        yaml.safe_load((conf / "parameters_alpha.yml").read_text())["alpha"], "alpha"
-    )
+    cfg = AlphaConfig.from_params(resolved_parameters(str(conf.parent))["alpha"], "alpha")
     m = build(load_config(conf / "parameters_synthetic.yml").with_overrides(n_days=days)).market
     syms = list(m.symbols)
     pairs = [

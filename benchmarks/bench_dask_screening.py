@@ -22,10 +22,10 @@ from unittest import mock
 import numba
 import numpy as np
 import polars as pl
-import yaml
 from timing import best_of
 
 from statarb import compute
+from statarb.config_loader import resolved_parameters
 from statarb.pipelines.alpha import nodes
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
@@ -53,8 +53,8 @@ def main() -> None:
     ap.add_argument("--chunk-pairs", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    alpha = yaml.safe_load((CONF / "parameters_alpha.yml").read_text())["alpha"]
-    base = yaml.safe_load((CONF / "parameters.yml").read_text())["compute"]
+    params = resolved_parameters(str(CONF.parent))
+    alpha, base = params["alpha"], params["compute"]
     panel = _panel(args.symbols, args.days)
     pu = _universe([c for c in panel.columns if c != "datetime"])
     sched = nodes.build_alpha_schedule(panel, alpha)

@@ -15,3 +15,11 @@ CONFIG_LOADER_ARGS = {
     # environments are overlays: conf/<env>/parameters*.yml states only what differs from base
     "merge_strategy": {"parameters": "soft"},
 }
+
+
+def resolved_parameters(conf_source: str, env: str = "base") -> dict:
+    """The parameters of ``env`` as ``kedro run --env`` resolves them (globals interpolated,
+    the environment merged over base): for scripts that read the shipped configuration outside a
+    Kedro session (``benchmarks/``)."""
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    return CONFIG_LOADER_CLASS(conf_source, env=env, default_run_env=env, **args)["parameters"]
