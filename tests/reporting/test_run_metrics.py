@@ -120,3 +120,36 @@ def test_a_sweeps_best_run_is_deflated_by_the_sweeps_trials(synthetic_run):
     explicit = {**params, "trial_stats": {**params["trial_stats"], "n_trials": 10,
                                           "sharpe_variance": 0.5}}  # fmt: skip
     assert dsr(mine, explicit)["n_trials"] == 10
+
+
+def test_a_sweeps_best_run_gets_its_walk_forward_block(synthetic_run):
+    """``metrics_json.walk_forward``: the return metrics of the in-sample best and the stitched
+    out-of-sample curves of the run's ``report_walk_forward`` rows (none for another run)."""
+    from statarb.pipelines.reporting.nodes import compute_backtest_metrics
+    from statarb.reporting.metrics import return_metrics
+    from tests.config_helpers import base_params
+
+    r = synthetic_run
+    rid = r["runs"]["run_id"][0]
+    eq = r["equity"].sort("ts").select("ts", "equity")
+    half = eq.height // 2
+    oos = eq.slice(half).with_columns(pl.col("equity") * 0.5)
+    frame = pl.concat(
+        [
+            eq.with_columns(run_id=pl.lit(rid), sample=pl.lit("in_sample")),
+            oos.with_columns(run_id=pl.lit(rid), sample=pl.lit("out_of_sample")),
+        ]
+    )
+
+    def block(f):
+        row = compute_backtest_metrics(rid, r["runs"], r["signals"], r["fills"], r["equity"],
+                                       r["bars_adjusted"], base_params("reporting"), None, None,
+                                       f).row(0, named=True)  # fmt: skip
+        return json.loads(row["metrics_json"]).get("walk_forward")
+
+    wf = block(frame)
+    want_in, want_out = return_metrics(eq), return_metrics(oos)
+    assert wf["in_sample"]["sharpe_annual"] == pytest.approx(want_in.sharpe_annual, rel=1e-12)
+    assert wf["out_of_sample"]["total_return"] == pytest.approx(want_out.total_return, rel=1e-12)
+    assert wf["out_of_sample"]["bars"] == oos.height
+    assert block(frame.with_columns(run_id=pl.lit("bt_other"))) is None and block(None) is None

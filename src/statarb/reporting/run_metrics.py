@@ -44,8 +44,10 @@ def compute_run_metrics(
     run_pair_id: str | None = None,
     params: dict[str, Any] | None = None,
     accruals: pl.DataFrame | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every metric of one run; returns the full metric dict (``row`` holds the table row).
+    ``extra``: more top-level blocks of ``metrics_json`` (e.g. a sweep's ``walk_forward``).
 
     ``equity``/``fills``/``signals`` are the run's rows of ``backtest_equity``/``_fills``/
     ``_signals``. ``params`` keys: ``risk_free`` (per bar, 0), ``session_minutes`` (390),
@@ -134,6 +136,7 @@ def compute_run_metrics(
             "returns": "simple bar returns of equity",
             "risk_free_per_bar": float(p.get("risk_free", 0.0)),
         },
+        **(extra or {}),
     }
     row = {
         "run_id": run_id,

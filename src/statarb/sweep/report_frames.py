@@ -96,3 +96,32 @@ def sweep_trials(frame: pl.DataFrame | None, run_id: str) -> dict[str, Any]:
         return {}
     r = row.row(0, named=True)
     return {"n_trials": r["n_trials"], "sharpe_variance": r.get("sharpe_variance")}
+
+
+def walk_forward_summary(frame: pl.DataFrame | None, run_id: str) -> dict[str, Any] | None:
+    """``metrics_json.walk_forward`` of ``run_id``: Sharpe, total return, max drawdown and span of
+    the in-sample best curve and of the stitched out-of-sample curve of a ``walk_forward`` frame
+    (return metrics of :func:`statarb.reporting.metrics.return_metrics`); ``None`` if the frame
+    has no rows of the run."""
+    from statarb.reporting.metrics import return_metrics
+
+    if frame is None or "run_id" not in frame.columns:
+        return None
+    mine = frame.filter(pl.col("run_id") == run_id)
+    if mine.height == 0:
+        return None
+    out: dict[str, Any] = {}
+    for sample in ("in_sample", "out_of_sample"):
+        part = mine.filter(pl.col("sample") == sample).sort("ts").select("ts", "equity")
+        if part.height < 3:
+            continue
+        m = return_metrics(part)
+        out[sample] = {
+            "sharpe_annual": m.sharpe_annual,
+            "total_return": m.total_return,
+            "max_drawdown": m.max_drawdown,
+            "start": str(part["ts"][0]),
+            "end": str(part["ts"][-1]),
+            "bars": part.height,
+        }
+    return out or None

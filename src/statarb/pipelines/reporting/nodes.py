@@ -20,7 +20,7 @@ from statarb.conventions import pair_id_expr, sort_runs
 from statarb.reporting import tearsheet, trades
 from statarb.reporting.config import ReportingConfig
 from statarb.reporting.run_metrics import compute_run_metrics, metrics_frame
-from statarb.sweep.report_frames import sweep_trials
+from statarb.sweep.report_frames import sweep_trials, walk_forward_summary
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,14 @@ def compute_backtest_metrics(
     params: dict[str, Any],
     backtest_accruals: Frame | None = None,
     report_trial_stats: pl.DataFrame | None = None,
+    report_walk_forward: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The ``backtest_metrics`` row of ``backtest_run_id`` (``"latest"``: the newest run).
 
     ``report_trial_stats``: when the run is a sweep's best configuration, the sweep's
     ``n_trials`` and ``sharpe_variance`` (:mod:`statarb.sweep.report_frames`) deflate its Sharpe
-    ratio unless ``params["trial_stats"]`` sets them.
+    ratio unless ``params["trial_stats"]`` sets them; its ``report_walk_forward`` curves give
+    ``metrics_json.walk_forward`` (in-sample best vs stitched out-of-sample).
 
     ``backtest_accruals``: per-bar borrow/financing of the runs (``RunAccrualsDataset``), summed
     into ``metrics_json.costs``. ``params["trial_stats"]`` adds PSR, MinTRL, the DSR (deflated
@@ -93,6 +95,9 @@ def compute_backtest_metrics(
         run_pair_id=run.get("pair_id"),
         params=metric_params,
         accruals=None if backtest_accruals is None else _of(backtest_accruals, rid),
+        extra={"walk_forward": wf}
+        if (wf := walk_forward_summary(report_walk_forward, rid))
+        else None,
     )
     row = res["row"]
     log.info(

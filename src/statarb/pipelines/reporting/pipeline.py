@@ -25,6 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:reporting",
                     "backtest_accruals",
                     "report_trial_stats",
+                    "report_walk_forward",
                 ],
                 outputs="backtest_metrics",
                 name="compute_backtest_metrics",
