@@ -24,16 +24,27 @@ from numba import njit
 
 
 @njit(cache=True)
-def leg_cost(side: int, qty: float, ref: float, vol: float, c) -> tuple[float, float, float]:
-    """``(price, commission, slippage_bps)`` of one leg fill (see the module docstring)."""
+def fill_cost(
+    side: int, qty: float, ref: float, vol: float, per_share: float, min_per_order: float,
+    fee_bps: float, fixed_bps: float, impact_k_bps: float, impact_alpha: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """``(price, commission, slippage_bps)`` of one leg fill from the cost terms themselves (the
+    formula of the module docstring; the sweep kernel calls it with each configuration's terms)."""
     part = qty / vol if (math.isfinite(vol) and vol > 0.0) else 1.0
-    slip = c.fixed_bps
-    if c.impact_k_bps > 0.0:
-        slip = slip + c.impact_k_bps * part**c.impact_alpha
+    slip = fixed_bps
+    if impact_k_bps > 0.0:
+        slip = slip + impact_k_bps * part**impact_alpha
     price = ref * (1.0 + side * slip * 1e-4)
     gross = qty * price
-    commission = max(c.per_share * qty, c.min_per_order) + c.fee_bps * 1e-4 * gross
+    commission = max(per_share * qty, min_per_order) + fee_bps * 1e-4 * gross
     return price, commission, slip
+
+
+@njit(cache=True)
+def leg_cost(side: int, qty: float, ref: float, vol: float, c) -> tuple[float, float, float]:
+    """``(price, commission, slippage_bps)`` of one leg fill (see the module docstring)."""
+    return fill_cost(side, qty, ref, vol, c.per_share, c.min_per_order, c.fee_bps, c.fixed_bps,
+                     c.impact_k_bps, c.impact_alpha)  # fmt: skip
 
 
 @njit(cache=True)

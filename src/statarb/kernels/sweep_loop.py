@@ -28,7 +28,7 @@ Layout (vectorbt's ``nb`` style: arrays and records, no positional scalars):
   bars ``t0 .. t0 + T - 1``; time chunks give the same result as one call);
 * ``eq_out`` ``(T, C)``: equity at the close of every bar; ``counters`` ``(C, N_COUNTERS)``.
 
-Costs: the same formula and operation order as :func:`statarb.kernels.costs.leg_cost`, with the
+Costs: :func:`statarb.kernels.costs.fill_cost` (the formula behind the engine's ``leg_cost``) with the
 cost terms of the configuration (fees and slippage scaled for the cost-sensitivity report); carry
 costs (borrow fee, cash financing) by :func:`statarb.kernels.costs.accrual` at the start of every
 bar on the configuration's previous mark, as the engine does (not scaled by the cost scale).
@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from statarb.kernels.costs import accrual
+from statarb.kernels.costs import accrual, fill_cost
 
 EPS = 1e-9
 # counters per configuration
@@ -193,17 +193,11 @@ def sweep_loop(bars, notional, grid, shared, st, eq_out, counters, t0):
                         remaining = True
                         continue
                     side = 1 if delta > 0.0 else -1
-                    # leg_cost (statarb.kernels.costs), same operations in the same order
-                    part = qty / vol if (math.isfinite(vol) and vol > 0.0) else 1.0
-                    slip = grid.fixed_bps[c]
-                    if grid.impact_k_bps[c] > 0.0:
-                        slip = slip + grid.impact_k_bps[c] * part**alpha
-                    price = ref * (1.0 + side * slip * 1e-4)
+                    price, comm, _slip = fill_cost(
+                        side, qty, ref, vol, grid.per_share[c], grid.min_per_order[c],
+                        grid.fee_bps[c], grid.fixed_bps[c], grid.impact_k_bps[c], alpha,
+                    )  # fmt: skip
                     gross = qty * price
-                    comm = (
-                        max(grid.per_share[c] * qty, grid.min_per_order[c])
-                        + grid.fee_bps[c] * 1e-4 * gross
-                    )
                     cc = cc - (side * gross + comm)
                     pos[c, p, leg] = pos[c, p, leg] + side * qty
                     counters[c, K_FILLS] += 1.0

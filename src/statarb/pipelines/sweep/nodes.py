@@ -59,8 +59,10 @@ def run_sweep_node(
         panel = build_price_panel(bars_adjusted, pair_universe)
         return panel, build_alpha_schedule(panel, alpha)["test_ts"]
 
+    # only the traded pairs' test rows (a lazy SQL scan filters batch by batch, never all rows)
+    traded_coint = cointegration_results.lazy().filter(pl.col("pair_id").is_in(pair_ids)).collect()
     stacks = build_stacks(
-        points, base, acfg, bars_adjusted, spread_series, ou_params, _frame(cointegration_results),
+        points, base, acfg, bars_adjusted, spread_series, ou_params, traded_coint,
         pairs, panel_fn, _ts(backtest.get("start")), _ts(backtest.get("end")),
     )  # fmt: skip
     t_stacks = time.perf_counter()
