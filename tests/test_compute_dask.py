@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from statarb.alpha.screening_blocks import concat_blocks
 from statarb.pipelines.alpha import nodes
 from tests.config_helpers import base_params, with_overrides
 from tests.pipelines.alpha.test_alpha_pipeline import PARAMS, SYMBOLS, make_bars, series
@@ -19,12 +20,14 @@ def _run(compute: dict):
     pu = nodes.build_universe(SYMBOLS, None, params)
     panel = nodes.build_price_panel(bars.lazy(), pu)
     sched = nodes.build_alpha_schedule(panel, params)
-    coint, log = nodes.screen_universe(panel, pu, sched, params, compute)
+    coint, log = concat_blocks(nodes.screen_universe(panel, pu, sched, params, compute))
     return (coint, log, *series(panel, pu, coint, sched, params, compute))
 
 
 def test_dask_local_cluster_equals_in_process():
-    local = with_overrides(base_params("compute"), {"chunk_pairs": 2, "chunk_pair_bars": 2000})
+    local = with_overrides(
+        base_params("compute"), {"chunk_pairs": 2, "chunk_pair_bars": 2000, "chunk_pair_tests": 12}
+    )
     dask = with_overrides(
         local, {"engine": "dask", "dask.n_workers": 2, "dask.memory_limit": "1GiB"}
     )

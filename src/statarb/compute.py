@@ -43,11 +43,13 @@ class DaskSettings(StrictModel):
 
 
 class ComputeConfig(StrictModel):
-    """``compute``: the engine for chunked work, the chunk size (pairs per task) and the
-    backtest's time-chunk size (pair-bars per chunk)."""
+    """``compute``: the engine for chunked work, the chunk size (pairs per task), the funnel's
+    block of test times (pair-tests per block) and the backtest's time-chunk size (pair-bars per
+    chunk)."""
 
     engine: Literal["local", "dask"]
     chunk_pairs: int = Field(ge=1)
+    chunk_pair_tests: int = Field(ge=1)
     chunk_pair_bars: int = Field(ge=1)
     dask: DaskSettings
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
+from statarb.alpha.screening_blocks import concat_blocks
 from statarb.pipelines.alpha import nodes
 from tests.config_helpers import with_overrides
 from tests.pipelines.alpha.test_alpha_pipeline import PARAMS, SYMBOLS, make_bars, series
@@ -25,7 +26,7 @@ def run(bars):
     pu = nodes.build_universe(SYMBOLS, None, FORM)
     panel = nodes.build_price_panel(bars.lazy(), pu)
     sched = nodes.build_alpha_schedule(panel, FORM)
-    coint, log = nodes.screen_universe(panel, pu, sched, FORM)
+    coint, log = concat_blocks(nodes.screen_universe(panel, pu, sched, FORM))
     spreads, kp, oup, _ = series(panel, pu, coint, sched, FORM)
     return panel, sched, coint, spreads, kp, oup
 

@@ -18,6 +18,7 @@ import yaml
 
 from statarb.alpha import recovery as rc
 from statarb.alpha.ou_fit import fit_ou
+from statarb.alpha.screening_blocks import concat_blocks
 from statarb.pipelines.alpha import nodes
 from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import build, pairs_truth
@@ -228,7 +229,7 @@ def recovery_run() -> dict:
         orient="row",
     )
     schedule = nodes.build_alpha_schedule(panel, params)
-    coint, sel_log = nodes.screen_universe(panel, universe, schedule, params)
+    coint, sel_log = concat_blocks(nodes.screen_universe(panel, universe, schedule, params))
     # Kalman on every constructed pair (the filter is what the beta tests check), selected or not
     built = [p.pair_id for p in m.pairs]
     every_built = coint.with_columns(is_cointegrated=pl.col("pair_id").is_in(built))

@@ -130,7 +130,7 @@ def test_hysteresis_kernel_equals_reference():
         groups = [rng.random(int(rng.integers(1, 60))) < rng.uniform(0.2, 0.9) for _ in range(30)]
         flat = np.concatenate(groups)
         starts = np.cumsum([0, *[len(g) for g in groups]])
-        streak, on = hysteresis(flat, starts, enter, exit_)
+        streak, on, _ = hysteresis(flat, starts, enter, exit_)
         ref = np.concatenate([hysteresis_ref(list(g), enter, exit_) for g in groups])
         np.testing.assert_array_equal(on, ref)
         for g, lo in zip(groups, starts[:-1], strict=False):  # streak restarts per pair

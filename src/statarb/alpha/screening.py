@@ -20,7 +20,7 @@ pass the test stage, and skipping them changes no decision. The decisions are th
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -106,32 +106,33 @@ def _exact_us(t: datetime) -> int:
     return (int(t.replace(microsecond=0).timestamp()) * 1_000_000) + t.microsecond
 
 
-def window_stats(
+def _spec(tests: Sequence, window_bars: int, min_obs: int, hurst: HurstBound, ou: OUParamsNb,
+          quality_below: float):  # fmt: skip
+    from statarb.alpha.screening_chunk import ChunkSpec
+
+    need = max([min_obs, *(t.min_obs() for t in tests)])
+    return ChunkSpec(tuple(tests), int(window_bars), int(need), hurst, ou, float(quality_below),
+                     "+".join(t.name for t in tests))  # fmt: skip
+
+
+def stats_frames(
     prices: pl.DataFrame,
     pairs: Sequence[tuple[str, str, str]],
     schedule: Sequence[datetime],
-    tests: Sequence,
-    window_bars: int,
-    min_obs: int,
-    hurst: HurstBound,
-    ou: OUParamsNb,
+    spec,
     bar_interval: timedelta = timedelta(minutes=1),
     progress: bool = True,
-    quality_below: float = 1.0,
     chunk_pairs: int = 256,
     mapper=None,
-) -> pl.DataFrame:
-    """One row per (pair, test time) with :data:`STATS_SCHEMA`: the configured tests' statistics,
-    the combined p-value, the relation, the spread-quality statistics and the reason a window got
-    no result (see the module docstring). Pairs are processed in chunks of ``chunk_pairs``
-    (:func:`statarb.alpha.screening_chunk.chunk_stats`), in process or by ``mapper``
-    (:mod:`statarb.compute`, e.g. a Dask cluster); the result does not depend on either."""
-    from statarb.alpha.screening_chunk import ChunkSpec, chunk_stats
+) -> Iterator[pl.DataFrame]:
+    """The statistics rows (:data:`STATS_SCHEMA` columns, unsorted) of each chunk of
+    ``chunk_pairs`` pairs at every time of ``schedule``, chunk after chunk, computed in process or
+    by ``mapper`` (:mod:`statarb.compute`, e.g. a Dask cluster) by
+    :func:`statarb.alpha.screening_chunk.chunk_stats` (``spec``: its
+    :class:`~statarb.alpha.screening_chunk.ChunkSpec`); the rows do not depend on either."""
+    from statarb.alpha.screening_chunk import chunk_stats
     from statarb.compute import InProcess
 
-    need = max([min_obs, *(t.min_obs() for t in tests)])
-    spec = ChunkSpec(tuple(tests), int(window_bars), int(need), hurst, ou, float(quality_below),
-                     "+".join(t.name for t in tests))  # fmt: skip
     symbols = sorted({s for _, a, b in pairs for s in (a, b)})
     col = {s: i for i, s in enumerate(symbols)}
     times, mat = to_wide(prices, symbols)
@@ -151,15 +152,69 @@ def window_stats(
 
     mapper = mapper or InProcess()
     n_chunks = -(-len(pairs) // step)
-    frames = list(mapper.imap(chunk_stats, tasks(), n_chunks, desc="cointegration screening",
-                              progress=progress))  # fmt: skip
+    for frame in mapper.imap(chunk_stats, tasks(), n_chunks, desc="cointegration screening",
+                             progress=progress):  # fmt: skip
+        yield frame.select(list(STATS_SCHEMA))
+
+
+class ReasonCounts:
+    """Counts of pair-tests without a result by reason kind, gathered chunk by chunk and logged
+    once at the end."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Count ``frame``'s reasons; return ``frame``."""
+        kinds = frame["reason"].drop_nulls().str.split(":").list.first().value_counts()
+        for key, count in kinds.iter_rows():
+            self.counts[key] = self.counts.get(key, 0) + int(count)
+        return frame
+
+    def log(self) -> None:
+        for key in sorted(self.counts):
+            log.info("screening: %d pair-tests without a result (%s)", self.counts[key], key)
+
+
+def window_stats(
+    prices: pl.DataFrame,
+    pairs: Sequence[tuple[str, str, str]],
+    schedule: Sequence[datetime],
+    tests: Sequence,
+    window_bars: int,
+    min_obs: int,
+    hurst: HurstBound,
+    ou: OUParamsNb,
+    bar_interval: timedelta = timedelta(minutes=1),
+    progress: bool = True,
+    quality_below: float = 1.0,
+    chunk_pairs: int = 256,
+    mapper=None,
+) -> pl.DataFrame:
+    """One row per (pair, test time) with :data:`STATS_SCHEMA`, sorted by ``test_ts, pair_id``:
+    the configured tests' statistics, the combined p-value, the relation, the spread-quality
+    statistics and the reason a window got no result (see the module docstring); every chunk of
+    :func:`stats_frames` at once (the pipeline streams them instead:
+    :mod:`statarb.alpha.screening_blocks`)."""
+    spec = _spec(tests, window_bars, min_obs, hurst, ou, quality_below)
+    counts = ReasonCounts()
+    frames = [counts.add(f) for f in stats_frames(prices, pairs, schedule, spec, bar_interval,
+                                                  progress, chunk_pairs, mapper)]  # fmt: skip
+    counts.log()
     if not frames:
         return pl.DataFrame(schema=STATS_SCHEMA)
-    out = pl.concat(frames).select(list(STATS_SCHEMA)).sort("test_ts", "pair_id")
-    counts = out["reason"].drop_nulls().str.split(":").list.first().value_counts(sort=True)
-    for key, count in counts.sort(counts.columns[0]).iter_rows():
-        log.info("screening: %d pair-tests without a result (%s)", count, key)
-    return out
+    return pl.concat(frames).sort("test_ts", "pair_id")
+
+
+def funnel_spec(cfg):
+    """The :class:`~statarb.alpha.screening_chunk.ChunkSpec` of the
+    :class:`statarb.alpha.config.AlphaConfig` ``cfg`` (tests, windows, quality bounds)."""
+    from statarb.alpha.ou_fit import ou_record
+
+    o, scr = cfg.ou, cfg.screening
+    return _spec(scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
+                 ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
+                 cfg.selection.multiple_testing.level)  # fmt: skip
 
 
 def screen_pairs(
@@ -171,20 +226,13 @@ def screen_pairs(
     progress: bool = False,
     chunk_pairs: int = 256,
     mapper=None,
+    chunk_pair_tests: int | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Window statistics plus the selection funnel at ``schedule`` with the
     :class:`statarb.alpha.config.AlphaConfig` ``cfg`` -> (``cointegration_results`` rows,
-    ``selection_log`` rows), both stamped ``created_at``. ``chunk_pairs`` / ``mapper``: see
-    :func:`window_stats`."""
-    from statarb.alpha.ou_fit import ou_record
-    from statarb.alpha.selection.funnel import cointegration_rows, decide, selection_log_rows
+    ``selection_log`` rows), both stamped ``created_at``, every block of
+    :func:`statarb.alpha.screening_blocks.iter_screen_pairs` concatenated (same arguments)."""
+    from statarb.alpha.screening_blocks import concat_blocks, iter_screen_pairs
 
-    o, scr = cfg.ou, cfg.screening
-    stats = window_stats(
-        prices, pairs, schedule, scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
-        ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
-        timedelta(minutes=cfg.bar_minutes), progress, cfg.selection.multiple_testing.level,
-        chunk_pairs, mapper,
-    )  # fmt: skip
-    decided = decide(stats, cfg.selection)
-    return cointegration_rows(decided, created_at), selection_log_rows(decided, created_at)
+    return concat_blocks(iter_screen_pairs(prices, pairs, schedule, cfg, created_at, progress,
+                                           chunk_pairs, mapper, chunk_pair_tests))  # fmt: skip

@@ -15,16 +15,29 @@ from numba import njit
 
 @njit(cache=True)
 def hysteresis_kernel(
-    passed: np.ndarray, starts: np.ndarray, enter_after: int, exit_after: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(streak, on)``: consecutive passes up to each row, and the tradable state after it."""
+    passed: np.ndarray,
+    starts: np.ndarray,
+    enter_after: int,
+    exit_after: int,
+    ok0: np.ndarray,
+    bad0: np.ndarray,
+    on0: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(streak, on, ok_end, bad_end, on_end)``: consecutive passes up to each row and the
+    tradable state after it; each group starts from its carried state ``(ok0, bad0, on0)[g]``
+    (zeros and ``False`` for a pair's first test) and ends in ``(ok_end, bad_end, on_end)[g]``,
+    so a timeline cut into blocks of test times gives the same rows as the whole."""
     n = passed.shape[0]
+    n_groups = starts.shape[0] - 1
     streak = np.zeros(n, dtype=np.int64)
     on = np.zeros(n, dtype=np.bool_)
-    for g in range(starts.shape[0] - 1):
-        state = False
-        ok = 0
-        bad = 0
+    ok_end = np.zeros(n_groups, dtype=np.int64)
+    bad_end = np.zeros(n_groups, dtype=np.int64)
+    on_end = np.zeros(n_groups, dtype=np.bool_)
+    for g in range(n_groups):
+        state = on0[g]
+        ok = ok0[g]
+        bad = bad0[g]
         for i in range(starts[g], starts[g + 1]):
             if passed[i]:
                 ok += 1
@@ -38,4 +51,7 @@ def hysteresis_kernel(
                 state = False
             streak[i] = ok
             on[i] = state
-    return streak, on
+        ok_end[g] = ok
+        bad_end[g] = bad
+        on_end[g] = state
+    return streak, on, ok_end, bad_end, on_end

@@ -10,6 +10,7 @@ import pytest
 from tests.config_helpers import base_params, with_overrides
 
 from statarb.alpha.ou_ref import ou_fit_ols
+from statarb.alpha.screening_blocks import concat_blocks
 from statarb.alpha.spreads import replay_window
 from statarb.pipelines.alpha import nodes
 from statarb.storage import parquet_schemas as ps
@@ -89,7 +90,7 @@ def run_nodes(bars: pl.DataFrame, params: dict = PARAMS) -> dict[str, pl.DataFra
     pu = nodes.build_universe(SYMBOLS, None, params)
     panel = nodes.build_price_panel(bars.lazy(), pu)
     sched = nodes.build_alpha_schedule(panel, params)
-    coint, sel_log = nodes.screen_universe(panel, pu, sched, params)
+    coint, sel_log = concat_blocks(nodes.screen_universe(panel, pu, sched, params))
     spreads, kparams, ou_params, ou_output = series(panel, pu, coint, sched, params)
     return {"pair_universe": pu, "panel": panel, "schedule": sched, "spread_series": spreads,
             "kalman_params": kparams, "ou_params": ou_params, "ou_output": ou_output,

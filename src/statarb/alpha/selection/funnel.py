@@ -25,7 +25,7 @@ import polars as pl
 
 from statarb.alpha.selection.matching import match_legs
 from statarb.alpha.selection.multiple_testing import adjust_pvalues
-from statarb.alpha.selection.persistence import hysteresis
+from statarb.alpha.selection.persistence import Carry, hysteresis
 from statarb.alpha.selection.spread_quality import SpreadQuality, passes
 from statarb.conventions import UTC_US, split_pair_id
 
@@ -47,12 +47,50 @@ def _by_time(stats: pl.DataFrame) -> list[np.ndarray]:
     return np.split(np.arange(stats.height), cuts)
 
 
+CARRY_SCHEMA = {"pair_id": pl.String(), "ok": pl.Int64(), "bad": pl.Int64(), "on": pl.Boolean()}
+
+
 def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     """Apply funnel stages 2-5 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
     the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring.
 
     Vectorised (NumPy / Polars expressions): only the candidates of stage 4 (a small share of the
     rows) go through Python, so a universe with millions of pair-tests stays in columnar memory."""
+    return decide_block(stats, sel)[0]
+
+
+def _carry_in(carry: pl.DataFrame | None, group_ids: pl.Series) -> Carry | None:
+    """Each group's persistence state before this block (fresh for a pair not seen yet)."""
+    if carry is None or carry.height == 0:
+        return None
+    init = (
+        pl.DataFrame({"pair_id": group_ids})
+        .join(carry, on="pair_id", how="left", maintain_order="left")
+        .with_columns(pl.col("ok", "bad").fill_null(0), pl.col("on").fill_null(False))
+    )
+    return Carry(init["ok"].to_numpy(), init["bad"].to_numpy(), init["on"].to_numpy())
+
+
+def _carry_out(carry: pl.DataFrame | None, group_ids: pl.Series, state: Carry) -> pl.DataFrame:
+    """The persistence state after this block: this block's pairs updated, the others kept."""
+    new = pl.DataFrame(
+        {"pair_id": group_ids, "ok": state.ok, "bad": state.bad, "on": state.on},
+        schema=CARRY_SCHEMA,
+    )
+    if carry is None or carry.height == 0:
+        return new
+    return pl.concat([carry.filter(~pl.col("pair_id").is_in(group_ids.implode())), new])
+
+
+def decide_block(
+    stats: pl.DataFrame, sel, carry: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`decide` on one block of test times -> ``(decided, carry_out)``. Stages 2-4 are per
+    test time, so they need only this block; persistence continues each pair's timeline from
+    ``carry`` (:data:`CARRY_SCHEMA`, the previous block's ``carry_out``; ``None`` for the first
+    block). Blocks of consecutive test times, decided in order, give exactly the rows of
+    :func:`decide` on their concatenation (tested), so the funnel can stream a universe by blocks
+    of test times in memory bounded by one block."""
     df = stats.sort("test_ts", "pair_id")
     n = df.height
     p = df["pvalue"].to_numpy().astype(np.float64)
@@ -79,9 +117,12 @@ def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     order = np.lexsort((df["test_ts"].to_numpy(), codes))
     c_sorted = codes[order]
     starts = np.concatenate([[0], np.flatnonzero(c_sorted[1:] != c_sorted[:-1]) + 1, [n]])
-    streak_s, on_s = hysteresis(
-        passed[order], starts, sel.persistence.enter_after, sel.persistence.exit_after
-    )
+    starts = starts if n else np.zeros(1, dtype=np.int64)  # no rows: no group
+    group_ids = df["pair_id"].gather(order[starts[:-1]])
+    streak_s, on_s, state = hysteresis(
+        passed[order], starts, sel.persistence.enter_after, sel.persistence.exit_after,
+        _carry_in(carry, group_ids),
+    )  # fmt: skip
     streak = np.empty(n, dtype=np.int64)
     tradable = np.empty(n, dtype=bool)
     streak[order], tradable[order] = streak_s, on_s
@@ -99,7 +140,7 @@ def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
         streak=pl.Series(streak),
         tradable=pl.Series(tradable),
     )
-    return out.with_columns(
+    decided = out.with_columns(
         pass_test=flag("p_test"),
         pass_half_life=flag("p_hl"),
         pass_hurst=flag("p_hu"),
@@ -107,6 +148,7 @@ def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
         pass_matching=flag("p_match", "candidate"),
         reason=_reason_expr(sel),
     ).drop(list(masks))
+    return decided, _carry_out(carry, group_ids, state)
 
 
 def _matching(df, candidate, p, stat, groups, max_per_symbol: int) -> np.ndarray:

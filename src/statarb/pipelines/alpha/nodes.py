@@ -22,7 +22,7 @@ import polars as pl
 from statarb.alpha.config import AlphaConfig
 from statarb.alpha.gating import ever_cointegrated
 from statarb.alpha.schedule import build_schedule
-from statarb.alpha.screening import screen_pairs
+from statarb.alpha.screening_blocks import iter_screen_pairs
 from statarb.alpha.selection.formation import formation_times
 from statarb.alpha.series_chunk import OU_OUTPUT_COLUMNS, OU_PARAMS_COLUMNS, series_chunk
 from statarb.alpha.universe import build_pair_universe
@@ -106,23 +106,31 @@ def screen_universe(
     schedule: pl.DataFrame,
     params: dict[str, Any],
     compute: dict[str, Any] | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """The selection funnel at every decision time -> (``cointegration_results``,
-    ``selection_log``); ``is_cointegrated`` is the funnel's final decision. Pairs are screened in
-    chunks of ``compute.chunk_pairs``, here or on a Dask cluster (``compute.engine``)."""
+    ``selection_log``) rows, yielded by blocks of test times (``compute.chunk_pair_tests``
+    pair-tests each; Kedro saves each block as it comes, so memory holds one block:
+    :mod:`statarb.alpha.screening_blocks`); ``is_cointegrated`` is the funnel's final decision.
+    Pairs are screened in chunks of ``compute.chunk_pairs``, here or on a Dask cluster
+    (``compute.engine``)."""
     cfg = _cfg(params)
     comp = _compute(compute)
+    selected: set[str] = set()
+    pairs, tradable, rows = _pairs(pair_universe), 0, 0
     with mapper_for(comp) as mapper:
-        coint, sel_log = screen_pairs(
-            panel, _pairs(pair_universe), _decision_times(cfg, schedule), cfg, _now(),
-            progress=True, chunk_pairs=comp.chunk_pairs if comp else 256, mapper=mapper,
-        )  # fmt: skip
+        for coint, sel_log in iter_screen_pairs(
+            panel, pairs, _decision_times(cfg, schedule), cfg, _now(), progress=True,
+            chunk_pairs=comp.chunk_pairs if comp else 256, mapper=mapper,
+            chunk_pair_tests=comp.chunk_pair_tests if comp else None,
+        ):  # fmt: skip
+            on = sel_log.filter(pl.col("tradable"))
+            selected.update(on["pair_id"].unique().to_list())
+            tradable, rows = tradable + on.height, rows + sel_log.height
+            yield coint, sel_log
     log.info(
         "alpha: funnel selected %d of %d pairs at some test time (%d tradable pair-tests of %d)",
-        sel_log.filter(pl.col("tradable"))["pair_id"].n_unique(), sel_log["pair_id"].n_unique(),
-        int(sel_log["tradable"].sum()), sel_log.height,
+        len(selected), len(pairs), tradable, rows,
     )  # fmt: skip
-    return coint, sel_log
 
 
 def _selected(
