@@ -4,7 +4,7 @@ Run on demand (not in the test suite)::
 
     .venv/bin/python benchmarks/bench_scale.py --sizes 20x30,40x30,80x30 [--sizes-days 40x25,40x50]
         [--stages generate,ingestion,preprocessing,alpha,backtest,reporting] [--keep DIR]
-        [--local-yaml FILE]
+        [--local-yaml FILE] [--universe-modes sector,all]
 
 Each size ``NxD`` is ``statarb generate --symbols N --days D`` in a throw-away copy of the project
 (``conf/``, ``src/``, ``pyproject.toml``; SQLite under its ``data/``), then one
@@ -14,9 +14,16 @@ wall time, CPU time (user + system, including its waited-for children) and peak 
 client and its workers). ``--local-yaml`` is copied to ``conf/local/`` (e.g. a
 ``compute:`` section with ``engine: dask``).
 
+``--universe-modes`` runs the pair stages (alpha, backtest, reporting) of every size once per
+``alpha.universe.mode`` (e.g. ``sector`` then ``all``: about four times the pairs on the same
+symbols and bars), after one run of the stages before them.
+
 At the end it fits, per stage, ``log(metric) = a + b log(pairs)`` over sizes that share ``D``
-(the growth exponent in pairs at a fixed number of bars) and ``log(metric) = a + c log(bars)``
-over sizes that share ``N`` (exponent in bars). Memory flat in pairs means ``b ~ 0``.
+(the growth exponent in pairs at a fixed number of bars; more symbols, so the panel grows too),
+``log(metric) = a + u log(pairs)`` over universe modes of one size (exponent in pairs at fixed
+symbols and bars: only the pairs change) and ``log(metric) = a + c log(bars)`` over sizes that
+share ``N`` (exponent in bars). Memory flat in pairs means ``u ~ 0`` (and ``b`` no more than the
+panel's share).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STAGES = ("generate", "ingestion", "preprocessing", "alpha", "backtest", "reporting")
+PAIR_STAGES = ("alpha", "backtest", "reporting")
 
 
 def make_project(root: Path, local_yaml: Path | None) -> Path:
@@ -82,21 +90,37 @@ def counts(root: Path) -> tuple[int, int]:
     return int(pairs), int(bars)
 
 
-def run_size(n: int, d: int, stages: list[str], work: Path, local_yaml: Path | None) -> dict:
+def _stage_args(stage: str, n: int, d: int) -> list[str]:
+    if stage == "generate":
+        return [str(BIN / "statarb"), "generate", "--symbols", str(n), "--days", str(d)]
+    return [str(BIN / "kedro"), "run", "--pipelines", stage]
+
+
+def run_size(
+    n: int, d: int, stages: list[str], work: Path, local_yaml: Path | None, modes: list[str]
+) -> list[dict]:
+    """One record per universe mode: the stages before the pair stages run once (shared)."""
     root = make_project(work / f"s{n}_d{d}", local_yaml)
-    rec: dict = {"symbols": n, "days": d, "stages": {}}
-    for stage in stages:
-        args = (
-            [str(BIN / "statarb"), "generate", "--symbols", str(n), "--days", str(d)]
-            if stage == "generate"
-            else [str(BIN / "kedro"), "run", "--pipelines", stage]
+    front: dict = {}
+    recs = []
+    for mode in modes:
+        rec: dict = {"symbols": n, "days": d, "mode": mode, "stages": {}}
+        (root / "conf" / "local" / "parameters_universe.yml").write_text(
+            f"alpha:\n  universe:\n    mode: {mode}\n"
         )
-        m = measured(args, root, root / f"{stage}.log")
-        rec["stages"][stage] = m
-        print(f"  {n:4d} x {d:3d}  {stage:14s} wall {m['wall']:8.1f}s  cpu {m['cpu']:8.1f}s  "
-              f"peak RSS {m['rss']:6.2f} GiB", flush=True)  # fmt: skip
-    rec["pairs"], rec["bars"] = counts(root)
-    return rec
+        for stage in stages:
+            if stage not in PAIR_STAGES and stage in front:
+                rec["stages"][stage] = front[stage]
+                continue
+            m = measured(_stage_args(stage, n, d), root, root / f"{stage}_{mode}.log")
+            rec["stages"][stage] = m
+            if stage not in PAIR_STAGES:
+                front[stage] = m
+            print(f"  {n:4d} x {d:3d} {mode:7s} {stage:14s} wall {m['wall']:8.1f}s  "
+                  f"cpu {m['cpu']:8.1f}s  peak RSS {m['rss']:6.2f} GiB", flush=True)  # fmt: skip
+        rec["pairs"], rec["bars"] = counts(root)
+        recs.append(rec)
+    return recs
 
 
 def exponent(xs: list[float], ys: list[float]) -> float:
@@ -106,35 +130,42 @@ def exponent(xs: list[float], ys: list[float]) -> float:
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
+def _mean_exponents(groups: list[list[dict]], x: str, stage: str) -> tuple[float, float]:
+    """Mean (wall, rss) exponents in ``x`` over the groups with at least two records."""
+    fits = [(exponent([r[x] for r in g], [r["stages"][stage]["wall"] for r in g]),
+             exponent([r[x] for r in g], [r["stages"][stage]["rss"] for r in g]))
+            for g in groups if len(g) > 1]  # fmt: skip
+    if not fits:
+        return float("nan"), float("nan")
+    return float(np.nanmean([f[0] for f in fits])), float(np.nanmean([f[1] for f in fits]))
+
+
 def report(recs: list[dict], stages: list[str]) -> None:
-    print("\nsymbols  days    pairs        bars  stage           wall s    cpu s  peak GiB")
+    print("\nsymbols  days mode       pairs        bars  stage           wall s    cpu s  peak GiB")
     for r in recs:
         for s in stages:
             m = r["stages"][s]
-            print(f"{r['symbols']:7d} {r['days']:5d} {r['pairs']:8d} {r['bars']:11d}  {s:14s}"
-                  f"{m['wall']:8.1f} {m['cpu']:8.1f} {m['rss']:9.2f}")  # fmt: skip
-    by_days, by_syms = defaultdict(list), defaultdict(list)
+            print(f"{r['symbols']:7d} {r['days']:5d} {r['mode']:7s} {r['pairs']:8d} {r['bars']:11d}"
+                  f"  {s:14s}{m['wall']:8.1f} {m['cpu']:8.1f} {m['rss']:9.2f}")  # fmt: skip
+    by_days, by_syms, by_size = defaultdict(list), defaultdict(list), defaultdict(list)
     for r in recs:
-        by_days[r["days"]].append(r)
-        by_syms[r["symbols"]].append(r)
+        by_days[(r["days"], r["mode"])].append(r)
+        by_syms[(r["symbols"], r["mode"])].append(r)
+        by_size[(r["symbols"], r["days"])].append(r)
     print(
-        "\ngrowth exponents (log-log slope): b = in pairs at fixed days, c = in bars at fixed symbols"
+        "\ngrowth exponents (log-log slope): b = in pairs at fixed days, u = in pairs at fixed "
+        "symbols and days (universe modes), c = in bars at fixed symbols"
     )
-    print("stage           b_wall  b_rss   c_wall  c_rss")
+    print("stage           b_wall  b_rss   u_wall  u_rss   c_wall  c_rss")
     for s in stages:
-        b = [(exponent([r["pairs"] for r in g], [r["stages"][s]["wall"] for r in g]),
-              exponent([r["pairs"] for r in g], [r["stages"][s]["rss"] for r in g]))
-             for g in by_days.values() if len(g) > 1]  # fmt: skip
-        c = [(exponent([r["bars"] for r in g], [r["stages"][s]["wall"] for r in g]),
-              exponent([r["bars"] for r in g], [r["stages"][s]["rss"] for r in g]))
-             for g in by_syms.values() if len(g) > 1]  # fmt: skip
-        bw, br = (
-            (np.nanmean([x[0] for x in b]), np.nanmean([x[1] for x in b])) if b else (np.nan,) * 2
+        bw, br = _mean_exponents(list(by_days.values()), "pairs", s)
+        uw, ur = (
+            _mean_exponents(list(by_size.values()), "pairs", s)
+            if s in PAIR_STAGES
+            else (float("nan"),) * 2
         )
-        cw, cr = (
-            (np.nanmean([x[0] for x in c]), np.nanmean([x[1] for x in c])) if c else (np.nan,) * 2
-        )
-        print(f"{s:14s} {bw:7.2f} {br:6.2f} {cw:8.2f} {cr:6.2f}")
+        cw, cr = _mean_exponents(list(by_syms.values()), "bars", s)
+        print(f"{s:14s} {bw:7.2f} {br:6.2f} {uw:8.2f} {ur:6.2f} {cw:8.2f} {cr:6.2f}")
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:
@@ -148,6 +179,7 @@ def main() -> None:
     ap.add_argument("--stages", default=",".join(STAGES))
     ap.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: temp)")
     ap.add_argument("--local-yaml", type=Path, default=None)
+    ap.add_argument("--universe-modes", default="sector", help="alpha.universe.mode list")
     args = ap.parse_args()
     stages = [s for s in args.stages.split(",") if s]
     unknown = set(stages) - set(STAGES)
@@ -158,7 +190,8 @@ def main() -> None:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         print(f"work folder {work}; {os.cpu_count()} cores")
-        recs = [run_size(n, d, stages, work, args.local_yaml) for n, d in sizes]
+        modes = [m for m in args.universe_modes.split(",") if m]
+        recs = [r for n, d in sizes for r in run_size(n, d, stages, work, args.local_yaml, modes)]
     report(recs, stages)
 
 
