@@ -130,8 +130,8 @@ def stats_frames(
     by ``mapper`` (:mod:`statarb.compute`, e.g. a Dask cluster) by
     :func:`statarb.alpha.screening_chunk.chunk_stats` (``spec``: its
     :class:`~statarb.alpha.screening_chunk.ChunkSpec`); the rows do not depend on either."""
-    from statarb.alpha.screening_chunk import chunk_stats
-    from statarb.compute import InProcess
+    from statarb.alpha.screening_chunk import chunk_stats_of
+    from statarb.compute import InProcess, Shared
 
     symbols = sorted({s for _, a, b in pairs for s in (a, b)})
     col = {s: i for i, s in enumerate(symbols)}
@@ -142,17 +142,20 @@ def stats_frames(
     test_ts = pl.Series("test_ts", [to_utc(t) for t in sched], dtype=UTC_US)
     step = max(1, int(chunk_pairs))
 
-    def tasks():  # built lazily, so only the chunks in flight hold a copy of their columns
+    shared = Shared(mat)  # on Dask: sent to each worker once, each task names its columns
+
+    def tasks():  # built lazily; a task copies its own columns out of the matrix when it runs
         for lo in range(0, len(pairs), step):
             chunk = pairs[lo : lo + step]
             syms = sorted({s for _, a, b in chunk for s in (a, b)})
             local = {s: i for i, s in enumerate(syms)}
-            cols = np.ascontiguousarray(mat[:, [col[s] for s in syms]])
-            yield (cols, [(p, local[a], local[b]) for p, a, b in chunk], end_rows, test_ts, spec)
+            idx = np.array([col[s] for s in syms], dtype=np.int64)
+            yield (shared, idx, [(p, local[a], local[b]) for p, a, b in chunk], end_rows, test_ts,
+                   spec)  # fmt: skip
 
     mapper = mapper or InProcess()
     n_chunks = -(-len(pairs) // step)
-    for frame in mapper.imap(chunk_stats, tasks(), n_chunks, desc="cointegration screening",
+    for frame in mapper.imap(chunk_stats_of, tasks(), n_chunks, desc="cointegration screening",
                              progress=progress):  # fmt: skip
         yield frame.select(list(STATS_SCHEMA))
 

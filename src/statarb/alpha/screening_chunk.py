@@ -130,6 +130,20 @@ def _run_test(test, series, ends, lengths, live, window: int) -> CointBatch:
     return CointBatch(test.name, stat, pval, beta, alpha, 0, tuple(reason))
 
 
+def chunk_stats_of(
+    mat: np.ndarray,
+    columns: np.ndarray,
+    pairs: Sequence[tuple[str, int, int]],
+    end_rows: np.ndarray,
+    test_ts: pl.Series,
+    spec: ChunkSpec,
+) -> pl.DataFrame:
+    """:func:`chunk_stats` of the ``columns`` of the universe's price matrix ``mat`` (the pairs'
+    leg indices refer to positions in ``columns``): the task that screening streams, so the
+    matrix itself can be shared by every task (sent once to each Dask worker)."""
+    return chunk_stats(np.ascontiguousarray(mat[:, columns]), pairs, end_rows, test_ts, spec)
+
+
 def chunk_stats(
     cols: np.ndarray,
     pairs: Sequence[tuple[str, int, int]],
