@@ -108,3 +108,25 @@ def test_closes_on_grid_equal_a_per_symbol_asof_reference():
         )
         want = pl.DataFrame({"ts": grid}).join_asof(b, left_on="ts", right_on="known")
         assert got[s].equals(want["ref"], check_names=False), s
+
+
+def test_sampling_by_chunks_of_symbols_equals_one_chunk():
+    """Reading the universe a few symbols at a time gives the same sampled frame."""
+    rng = np.random.default_rng(5)
+    t0 = pl.datetime(2024, 3, 4, 14, 30, time_zone="UTC")
+    bars = pl.concat(
+        pl.DataFrame(
+            {
+                "symbol": s,
+                "minute": np.sort(rng.choice(300, n, replace=False)),
+                "close": rng.normal(100, 1, n),
+            }
+        )  # fmt: skip
+        for s, n in (("EEE", 200), ("AAA", 250), ("DDD", 20), ("BBB", 5), ("CCC", 120))
+    ).select("symbol", (t0 + pl.duration(minutes="minute")).alias("datetime"), "close")
+    grid = pl.select(pl.datetime_range(t0, t0 + pl.duration(minutes=320), "3m")).to_series()
+    whole = at.universe_closes_on_grid(bars, grid, timedelta(minutes=1), symbols_per_chunk=100)
+    assert whole.columns == ["ts", "AAA", "BBB", "CCC", "DDD", "EEE"]
+    for k in (1, 2, 3):
+        assert at.universe_closes_on_grid(bars.lazy(), grid, timedelta(minutes=1),
+                                          symbols_per_chunk=k).equals(whole), k  # fmt: skip

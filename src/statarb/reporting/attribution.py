@@ -32,12 +32,15 @@ def universe_closes_on_grid(
     bar_interval: timedelta,
     grid_is_bar_open: bool = True,
     symbols: list[str] | None = None,
+    symbols_per_chunk: int = 50,
 ) -> pl.DataFrame:
-    """Wide frame ``ts`` + one close column per symbol, sampled on ``grid``.
+    """Wide frame ``ts`` + one close column per symbol (sorted), sampled on ``grid``.
 
     For each grid time ``T`` the close of the latest bar with ``datetime <= T`` is used when the grid
     is stamped with bar open times (the mark of bar ``T`` is its close), otherwise the latest bar with
     ``datetime + bar_interval <= T`` (known by ``T``). Bars with ``outlier_flag = 1`` are skipped.
+    Symbols are read ``symbols_per_chunk`` at a time (a lazy scan filtered on them), so memory
+    holds the sampled grid plus one chunk's bars, not every bar of the universe.
     """
     lf = bars_adjusted.lazy() if isinstance(bars_adjusted, pl.DataFrame) else bars_adjusted
     if symbols is not None:
@@ -45,25 +48,34 @@ def universe_closes_on_grid(
     lf = usable_bars(lf)
     lo, hi = grid.min(), grid.max()
     shift = timedelta(0) if grid_is_bar_open else bar_interval
-    bars = (
-        lf.select("symbol", "datetime", "close")
-        .filter(pl.col("datetime") <= hi, pl.col("datetime") >= lo - timedelta(days=7))
-        .with_columns(known=pl.col("datetime") + shift)
-        .collect()
+    lf = lf.select("symbol", "datetime", "close").filter(
+        pl.col("datetime") <= hi, pl.col("datetime") >= lo - timedelta(days=7)
     )
-    g = pl.DataFrame({"ts": grid}).sort("ts")
-    if bars.height == 0:
-        return g
-    # one wide frame (a column per symbol, forward-filled over the union of known times) and one
-    # as-of join: the latest bar of each symbol known by T, without a pass per symbol
-    wide = (
-        bars.pivot(
-            on="symbol", index="known", values="close", aggregate_function="last", sort_columns=True
-        )  # fmt: skip
-        .sort("known")
-        .fill_null(strategy="forward")
-    )
-    return g.join_asof(wide, left_on="ts", right_on="known", strategy="backward").drop("known")
+    names = sorted(lf.select(pl.col("symbol").unique()).collect()["symbol"].to_list())
+    out = pl.DataFrame({"ts": grid}).sort("ts")
+    step = max(1, int(symbols_per_chunk))
+    for i in range(0, len(names), step):
+        chunk = names[i : i + step]
+        bars = lf.filter(pl.col("symbol").is_in(chunk)).with_columns(
+            known=pl.col("datetime") + shift
+        )
+        # one wide frame per chunk (a column per symbol, forward-filled over the union of known
+        # times) and one as-of join: the latest bar of each symbol known by T
+        wide = (
+            bars.collect()
+            .pivot(
+                on="symbol",
+                index="known",
+                values="close",
+                aggregate_function="last",
+                sort_columns=True,
+            )  # fmt: skip
+            .sort("known")
+            .fill_null(strategy="forward")
+        )
+        part = out.select("ts").join_asof(wide, left_on="ts", right_on="known", strategy="backward")
+        out = out.hstack(part.drop("ts", "known"))
+    return out
 
 
 def principal_components(
