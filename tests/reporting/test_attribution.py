@@ -86,20 +86,28 @@ def test_outliers_and_information_time(synthetic_run):
     assert c2["AAA"][6] == aaa[5]
 
 
-def test_closes_on_grid_equal_a_per_symbol_asof_reference():
-    """The one-pivot sampling equals a per-symbol as-of join on ragged, gappy bars."""
-    rng = np.random.default_rng(3)
-    t0 = pl.datetime(2024, 3, 4, 14, 30, time_zone="UTC")
-    bars = pl.concat(
+T_OPEN = pl.datetime(2024, 3, 4, 14, 30, time_zone="UTC")
+
+
+def ragged_bars(seed: int, minutes: int, counts: tuple[tuple[str, int], ...]) -> pl.DataFrame:
+    """``counts`` bars per symbol at random distinct minutes of ``minutes`` after the open."""
+    rng = np.random.default_rng(seed)
+    return pl.concat(
         pl.DataFrame(
             {
                 "symbol": s,
-                "minute": np.sort(rng.choice(400, n, replace=False)),
+                "minute": np.sort(rng.choice(minutes, n, replace=False)),
                 "close": rng.normal(100, 1, n),
             }
         )  # fmt: skip
-        for s, n in (("AAA", 300), ("BBB", 40), ("CCC", 1))
-    ).select("symbol", (t0 + pl.duration(minutes="minute")).alias("datetime"), "close")
+        for s, n in counts
+    ).select("symbol", (T_OPEN + pl.duration(minutes="minute")).alias("datetime"), "close")
+
+
+def test_closes_on_grid_equal_a_per_symbol_asof_reference():
+    """The one-pivot sampling equals a per-symbol as-of join on ragged, gappy bars."""
+    t0 = T_OPEN
+    bars = ragged_bars(3, 400, (("AAA", 300), ("BBB", 40), ("CCC", 1)))
     grid = pl.select(pl.datetime_range(t0, t0 + pl.duration(minutes=420), "7m")).to_series()
     got = at.universe_closes_on_grid(bars, grid, timedelta(minutes=1), grid_is_bar_open=False)
     for s in ("AAA", "BBB", "CCC"):
@@ -112,18 +120,8 @@ def test_closes_on_grid_equal_a_per_symbol_asof_reference():
 
 def test_sampling_by_chunks_of_symbols_equals_one_chunk():
     """Reading the universe a few symbols at a time gives the same sampled frame."""
-    rng = np.random.default_rng(5)
-    t0 = pl.datetime(2024, 3, 4, 14, 30, time_zone="UTC")
-    bars = pl.concat(
-        pl.DataFrame(
-            {
-                "symbol": s,
-                "minute": np.sort(rng.choice(300, n, replace=False)),
-                "close": rng.normal(100, 1, n),
-            }
-        )  # fmt: skip
-        for s, n in (("EEE", 200), ("AAA", 250), ("DDD", 20), ("BBB", 5), ("CCC", 120))
-    ).select("symbol", (t0 + pl.duration(minutes="minute")).alias("datetime"), "close")
+    t0 = T_OPEN
+    bars = ragged_bars(5, 300, (("EEE", 200), ("AAA", 250), ("DDD", 20), ("BBB", 5), ("CCC", 120)))
     grid = pl.select(pl.datetime_range(t0, t0 + pl.duration(minutes=320), "3m")).to_series()
     whole = at.universe_closes_on_grid(bars, grid, timedelta(minutes=1), symbols_per_chunk=100)
     assert whole.columns == ["ts", "AAA", "BBB", "CCC", "DDD", "EEE"]
