@@ -96,10 +96,14 @@ def iter_screen_pairs(
         counts.log()
         log.info("screening: funnel over %d blocks of %d test times", len(written), per_block)
         carry = None
-        for b in written:
+        for i, b in enumerate(written, 1):
             stats = pl.read_parquet(folder / f"b{b:06d}" / "*.parquet")
             decided, carry = decide_block(stats, cfg.selection, carry)
             del stats
+            span = decided["test_ts"]
+            log.info("screening: funnel block %d/%d (%s to %s): %d of %d pair-tests tradable",
+                     i, len(written), span.min(), span.max(), int(decided["tradable"].sum()),
+                     decided.height)  # fmt: skip
             yield cointegration_rows(decided, created_at), selection_log_rows(decided, created_at)
 
 
