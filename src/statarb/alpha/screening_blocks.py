@@ -14,7 +14,8 @@ Kedro saves them block by block. The rows are exactly those of deciding everythi
 
 Memory: one chunk of statistics rows while spilling, then one block (its statistics, decisions
 and output rows, about 1 KB per pair-test) and the carried state (one row per pair). Disk: the
-spilled statistics (about 60 bytes per pair-test, compressed), removed when the stream ends.
+spilled statistics (compressed Parquet in the system temporary folder), removed when the
+stream ends.
 """
 
 from __future__ import annotations
