@@ -26,9 +26,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from statarb.alpha.selection.spread_quality import HurstBound
 from statarb.conventions import UTC_US, to_utc
-from statarb.kernels.ou import OUParamsNb
 from statarb.preprocess.panel import wide_panel
 
 log = logging.getLogger(__name__)
@@ -106,15 +104,6 @@ def _exact_us(t: datetime) -> int:
     return (int(t.replace(microsecond=0).timestamp()) * 1_000_000) + t.microsecond
 
 
-def _spec(tests: Sequence, window_bars: int, min_obs: int, hurst: HurstBound, ou: OUParamsNb,
-          quality_below: float):  # fmt: skip
-    from statarb.alpha.screening_chunk import ChunkSpec
-
-    need = max([min_obs, *(t.min_obs() for t in tests)])
-    return ChunkSpec(tuple(tests), int(window_bars), int(need), hurst, ou, float(quality_below),
-                     "+".join(t.name for t in tests))  # fmt: skip
-
-
 def stats_frames(
     prices: pl.DataFrame,
     pairs: Sequence[tuple[str, str, str]],
@@ -179,45 +168,21 @@ class ReasonCounts:
             log.info("screening: %d pair-tests without a result (%s)", self.counts[key], key)
 
 
-def window_stats(
-    prices: pl.DataFrame,
-    pairs: Sequence[tuple[str, str, str]],
-    schedule: Sequence[datetime],
-    tests: Sequence,
-    window_bars: int,
-    min_obs: int,
-    hurst: HurstBound,
-    ou: OUParamsNb,
-    bar_interval: timedelta = timedelta(minutes=1),
-    progress: bool = True,
-    quality_below: float = 1.0,
-    chunk_pairs: int = 256,
-    mapper=None,
-) -> pl.DataFrame:
-    """One row per (pair, test time) with :data:`STATS_SCHEMA`, sorted by ``test_ts, pair_id``:
-    the configured tests' statistics, the combined p-value, the relation, the spread-quality
-    statistics and the reason a window got no result (see the module docstring); every chunk of
-    :func:`stats_frames` at once (the pipeline streams them instead:
-    :mod:`statarb.alpha.screening_blocks`)."""
-    spec = _spec(tests, window_bars, min_obs, hurst, ou, quality_below)
-    counts = ReasonCounts()
-    frames = [counts.add(f) for f in stats_frames(prices, pairs, schedule, spec, bar_interval,
-                                                  progress, chunk_pairs, mapper)]  # fmt: skip
-    counts.log()
-    if not frames:
-        return pl.DataFrame(schema=STATS_SCHEMA)
-    return pl.concat(frames).sort("test_ts", "pair_id")
-
-
 def funnel_spec(cfg):
     """The :class:`~statarb.alpha.screening_chunk.ChunkSpec` of the
-    :class:`statarb.alpha.config.AlphaConfig` ``cfg`` (tests, windows, quality bounds)."""
+    :class:`statarb.alpha.config.AlphaConfig` ``cfg``: its tests, window, the length a window
+    needs (``min_obs`` or more, as the tests require), spread-quality bounds and the level below
+    which the spread quality is computed."""
     from statarb.alpha.ou_fit import ou_record
+    from statarb.alpha.screening_chunk import ChunkSpec
 
     o, scr = cfg.ou, cfg.screening
-    return _spec(scr.build(), scr.window_bars, scr.min_obs, cfg.selection.hurst,
-                 ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks),
-                 cfg.selection.multiple_testing.level)  # fmt: skip
+    tests = tuple(scr.build())
+    need = max([scr.min_obs, *(t.min_obs() for t in tests)])
+    ou = ou_record(o.window_bars, o.min_obs, o.dt, o.estimator, o.jackknife_blocks)
+    return ChunkSpec(tests, int(scr.window_bars), int(need), cfg.selection.hurst, ou,
+                     float(cfg.selection.multiple_testing.level),
+                     "+".join(t.name for t in tests))  # fmt: skip
 
 
 def screen_pairs(

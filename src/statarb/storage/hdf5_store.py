@@ -33,6 +33,7 @@ from statarb.storage.hdf5_format import (
     read_rows,
     write_unit,
 )
+from statarb.storage.io_source import pushed_down
 from statarb.storage.leftovers import sweep
 from statarb.storage.parquet_read import (
     TimeBound,
@@ -222,11 +223,7 @@ def scan_hdf5(
     files = unit_files(root, lay, ids, source)
     schema = lay.read_schema
 
-    def frames(with_columns, predicate, n_rows, _batch_size) -> Iterator[pl.DataFrame]:
-        wanted = list(with_columns) if with_columns is not None else schema.names()
-        file_cols = [c for c in schema.names() if c in lay.schema and (c in wanted or c in
-                     (lay.time_column, lay.id_column))]  # fmt: skip
-        left = n_rows
+    def read(file_cols: list[str]) -> Iterator[pl.DataFrame]:
         for path in files:
             entity = path.name[: -len(SUFFIX)]
             with h5py.File(path, "r") as f:
@@ -240,15 +237,13 @@ def scan_hdf5(
                 df = df.with_columns(pl.lit(src, pl.String).alias("source"))
             if "date" in lay.hive_only:
                 df = df.with_columns(pl.col(lay.time_column).dt.date().alias("date"))
-            if predicate is not None:
-                df = df.filter(predicate)
-            df = df.select(wanted)
-            if left is not None:
-                df = df.head(left)
-                left -= df.height
             yield df
-            if left is not None and left <= 0:
-                return
+
+    def frames(with_columns, predicate, n_rows, _batch_size) -> Iterator[pl.DataFrame]:
+        wanted = list(with_columns) if with_columns is not None else schema.names()
+        file_cols = [c for c in schema.names() if c in lay.schema and (c in wanted or c in
+                     (lay.time_column, lay.id_column))]  # fmt: skip
+        yield from pushed_down(read(file_cols), predicate, wanted, n_rows)
 
     lf = register_io_source(frames, schema=schema, explain_name="HDF5 SCAN")
     if columns is not None:

@@ -24,7 +24,8 @@ import polars as pl
 import sqlalchemy as sa
 from polars.io.plugins import register_io_source
 
-from statarb.storage.sql_io import iter_table, polars_schema
+from statarb.storage.io_source import pushed_down
+from statarb.storage.sql_read import iter_table, polars_schema
 
 
 def string_equalities(predicate: pl.Expr | None) -> dict[str, str | bool]:
@@ -79,18 +80,8 @@ def scan_table(engine: Callable[[], sa.Engine], table: str) -> pl.LazyFrame:
         if predicate is not None:
             cols += [c for c in predicate.meta.root_names() if c in schema and c not in cols]
         where = sa.and_(*(sa.column(k) == sa.bindparam(f"eq_{k}") for k in eq)) if eq else None
-        left = n_rows
-        for df in iter_table(engine(), table, where=where,
-                             params={f"eq_{k}": v for k, v in eq.items()}, columns=cols):  # fmt: skip
-            if predicate is not None:
-                df = df.filter(predicate)
-            if with_columns is not None:
-                df = df.select(with_columns)
-            if left is not None:
-                df = df.head(left)
-                left -= df.height
-            yield df
-            if left is not None and left <= 0:
-                return
+        batches = iter_table(engine(), table, where=where,
+                             params={f"eq_{k}": v for k, v in eq.items()}, columns=cols)  # fmt: skip
+        yield from pushed_down(batches, predicate, with_columns, n_rows)
 
     return register_io_source(source, schema=schema)
