@@ -20,6 +20,7 @@ from statarb.alpha import recovery as rc
 from statarb.alpha.ou_fit import fit_ou
 from statarb.alpha.screening_blocks import concat_blocks
 from statarb.pipelines.alpha import nodes
+from statarb.storage.run_scope import unscoped
 from statarb.synthetic.config import load_config
 from statarb.synthetic.generator import build, pairs_truth
 from tests.config_helpers import base_params
@@ -234,7 +235,7 @@ def recovery_run() -> dict:
     built = [p.pair_id for p in m.pairs]
     every_built = coint.with_columns(is_cointegrated=pl.col("pair_id").is_in(built))
     spreads = pl.concat(
-        c[0] for c in nodes.spreads_and_ou(panel, universe, every_built, schedule, params)
+        unscoped(c[0]) for c in nodes.spreads_and_ou(panel, universe, every_built, schedule, params)
     )
     truth = rc.truth_frame(pairs_truth(data))
     beta_paths = pl.DataFrame(

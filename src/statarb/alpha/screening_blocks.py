@@ -31,6 +31,7 @@ import polars as pl
 from statarb.alpha.screening import STATS_SCHEMA, ReasonCounts, funnel_spec, stats_frames
 from statarb.alpha.selection.funnel import cointegration_rows, decide_block, selection_log_rows
 from statarb.conventions import UTC_US, to_utc
+from statarb.storage.run_scope import unscoped
 
 log = logging.getLogger("statarb.alpha.screening")
 
@@ -113,5 +114,5 @@ def concat_blocks(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every block of :func:`iter_screen_pairs` (or of the ``alpha_screening`` node) joined into
     the two whole tables ``(cointegration_results, selection_log)``."""
-    got = list(blocks)
+    got = [(unscoped(c), unscoped(s)) for c, s in blocks]
     return pl.concat([c for c, _ in got]), pl.concat([s for _, s in got])

@@ -27,11 +27,14 @@ settings (``storage.batches``: a run in ``append`` mode saves versioned layouts 
 With ``save_args.write_batch``, a save while that :mod:`~statarb.storage.write_batch` is open
 stages its partition files, which are moved into place when the batch is published (all or
 nothing with the batch's other saves); with no batch open it writes at once. (``load_args.batch``
-pins a data version; ``save_args.write_batch`` names a write batch.)
+pins a data version; ``save_args.write_batch`` names a write batch.) A
+:class:`~statarb.storage.run_scope.Scoped` frame first removes the entity partitions outside its
+scope (Parquet tier; :mod:`statarb.storage.run_scope`).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -42,6 +45,9 @@ from statarb.storage import write_batch
 from statarb.storage.access import AccessControlled
 from statarb.storage.frame_chunks import PartitionChunks
 from statarb.storage.parquet_schemas import get_layout
+from statarb.storage.run_scope import Scoped, describe, prune_partitions
+
+log = logging.getLogger(__name__)
 
 LOAD_KEYS = frozenset({"symbols", "pair_ids", "start", "end", "columns", "source", "batch"})
 SAVE_KEYS = frozenset({"mode", "write_batch"})
@@ -100,9 +106,18 @@ class ColumnarDataset(AccessControlled, AbstractDataset[pl.DataFrame | pl.LazyFr
         args = {"source": self._source, **self._load_args}
         return self._scan(self._path, self._layout, **args)
 
-    def save(self, data: pl.DataFrame | pl.LazyFrame | PartitionChunks) -> None:
-        """Write ``data`` unit by unit (atomic per unit); chunks one after the other."""
+    def save(self, data: pl.DataFrame | pl.LazyFrame | PartitionChunks | Scoped) -> None:
+        """Write ``data`` unit by unit (atomic per unit); chunks one after the other; a
+        :class:`Scoped` frame after removing the partitions outside its scope."""
         self._guard_save()
+        if isinstance(data, Scoped):
+            if write_batch.current(self._save_args.get("write_batch")) is not None:
+                raise DatasetError(f"{self._path}: a scoped save cannot join a write batch")
+            n = self._prune(data.scope)
+            if n:
+                log.info("%s: removed %d partitions outside this run (%s)",
+                         self._entry or self._path, n, describe(data.scope))  # fmt: skip
+            data = data.data
         if isinstance(data, PartitionChunks):
             self._save_chunks(data)
             return
@@ -136,6 +151,10 @@ class ColumnarDataset(AccessControlled, AbstractDataset[pl.DataFrame | pl.LazyFr
                     writer=staged.writer,
                 )  # fmt: skip
         self._after_save(data, batch)
+
+    def _prune(self, scope: Any) -> int:
+        """Remove the stored entities outside ``scope``; the number removed."""
+        return prune_partitions(self._path, self._layout.name, scope)
 
     def _save_chunks(self, chunks: PartitionChunks) -> None:
         """Save every chunk; a unit written by two chunks is refused (the second would replace

@@ -17,6 +17,7 @@ from typing import Any
 
 from statarb.storage.columnar_dataset import ColumnarDataset
 from statarb.storage.database import redact_url, resolve_db_url
+from statarb.storage.hdf5_format import SUFFIX
 from statarb.storage.hdf5_index import sync_index
 from statarb.storage.hdf5_store import scan_hdf5, unit_files, write_hdf5
 
@@ -47,6 +48,20 @@ class HDF5StoreDataset(ColumnarDataset):
 
     def _exists(self) -> bool:
         return bool(unit_files(self._path, self._layout, source=self._source))
+
+    def _prune(self, scope: Any) -> int:
+        """Remove the unit files of pairs outside ``scope["pair_id"]`` (pair layouts only: a unit
+        file is one pair's whole series)."""
+        col = self._layout.id_column
+        if col not in scope or "source" in self._layout.partition_by:
+            return 0
+        keep = {str(v) for v in scope[col]}
+        gone = [
+            f for f in unit_files(self._path, self._layout) if f.name[: -len(SUFFIX)] not in keep
+        ]
+        for f in gone:
+            f.unlink()
+        return len(gone)
 
     def _describe(self) -> dict[str, Any]:
         out = super()._describe()

@@ -12,6 +12,7 @@ Catalog entry (``conf/base/catalog.yml``)::
         mode: upsert                   # or insert
         keep_if_unchanged: [created_at]  # optional: stored stamp kept for an unchanged row
         write_batch: ingestion         # optional: staged into that open write batch
+        replace_by: pair_id            # optional: a save holds its pairs whole (run_scope)
 
 The first use of a URL in a process brings the database to the Alembic head
 (:func:`~statarb.storage.database.ensure_schema`), so a fresh machine needs no set-up. Tables are
@@ -23,10 +24,14 @@ a Polars (or pandas) frame in a single transaction through
 func:`~statarb.storage.sql_io.write_frame` (``keep_if_unchanged`` is passed on). With ``write_batch``, a
 save while that :mod:`~statarb.storage.write_batch` is open is staged and written with the batch's
 other saves in one transaction when the batch is published; with no batch open it writes at once.
+A :class:`~statarb.storage.run_scope.Scoped` frame first deletes the stored rows outside its
+scope, and ``replace_by`` the stored rows of the written entities that the save does not rewrite,
+both in the write's transaction (:mod:`statarb.storage.run_scope`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import polars as pl
@@ -43,12 +48,14 @@ from statarb.storage.database import (
     resolve_db_url,
     write_transaction,
 )
-from statarb.storage.schema import EXTENSION_TABLES, SPEC_TABLES
+from statarb.storage.run_scope import Scoped, describe, prune_table, replace_entities
+from statarb.storage.schema import EXTENSION_TABLES, NATURAL_KEYS, SPEC_TABLES
 from statarb.storage.sql_io import read_table, write_frame
 from statarb.storage.sql_scan import scan_table
 
+log = logging.getLogger(__name__)
 _LOAD_KEYS = {"where", "params", "columns", "lazy"}
-_SAVE_KEYS = {"mode", "keep_if_unchanged", "write_batch"}
+_SAVE_KEYS = {"mode", "keep_if_unchanged", "write_batch", "replace_by"}
 
 
 class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFrame]):
@@ -83,6 +90,12 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
                 f"SQLTableDataset({table}): save_args.mode must be 'upsert' or 'insert', "
                 f"got {self._save_args['mode']!r}"
             )
+        by = self._save_args.get("replace_by")
+        if by is not None and (by not in NATURAL_KEYS[table] or self._save_args.get("write_batch")):
+            raise DatasetError(
+                f"SQLTableDataset({table}): save_args.replace_by must name a key column of "
+                f"{NATURAL_KEYS[table]} and cannot be combined with write_batch, got {by!r}"
+            )
         if self._load_args.get("lazy") and set(self._load_args) - {"lazy"}:
             raise DatasetError(
                 f"SQLTableDataset({table}): load_args.lazy cannot be combined with "
@@ -105,15 +118,20 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
             return scan_table(self._engine, self._table)
         return read_table(self._engine(), self._table, **self._load_args)
 
-    def save(self, data: pl.DataFrame) -> None:
+    def save(self, data: pl.DataFrame | Scoped) -> None:
         """Upsert (or insert) ``data`` into the table in one transaction (or stage it into the
-        open write batch named by ``save_args.write_batch``)."""
+        open write batch named by ``save_args.write_batch``); a :class:`Scoped` frame and
+        ``replace_by`` first delete the stale rows (module docstring)."""
         self._guard_save()
+        scope = data.scope if isinstance(data, Scoped) else None
+        data = data.data if isinstance(data, Scoped) else data
         args = {
             "mode": self._save_args["mode"],
             "keep_if_unchanged": tuple(self._save_args.get("keep_if_unchanged", ())),
         }
         batch = write_batch.current(self._save_args.get("write_batch"))
+        if batch is not None and scope is not None:
+            raise DatasetError(f"{self._table}: a scoped save cannot join a write batch")
         if batch is not None:
             with batch.staging():
                 ensure_schema(self._url)
@@ -121,6 +139,15 @@ class SQLTableDataset(AccessControlled, AbstractDataset[pl.DataFrame, pl.DataFra
             return
         self._engine()  # access rules, schema at head
         with write_transaction(self._url) as conn:  # SQLite: a concurrent writer waits
+            if scope is not None:
+                n = prune_table(conn, self._table, scope)
+                if n:
+                    log.info("%s: removed %d rows outside this run (%s)", self._table, n,
+                             describe(scope))  # fmt: skip
+            by = self._save_args.get("replace_by")
+            if by is not None:
+                frame = data if isinstance(data, pl.DataFrame) else pl.from_pandas(data)
+                replace_entities(conn, self._table, frame, by)
             write_frame(conn, self._table, data, **args)
 
     def _exists(self) -> bool:

@@ -13,6 +13,7 @@ from tests.config_helpers import base_params, conf_file, with_overrides
 from statarb.pipelines.alpha import create_pipeline
 from statarb.storage import parquet_schemas as ps
 from statarb.storage.parquet_dataset import PartitionedParquetDataset
+from statarb.storage.run_scope import unscoped
 
 
 class KeptMemoryDataset(MemoryDataset):
@@ -20,6 +21,9 @@ class KeptMemoryDataset(MemoryDataset):
 
     def _release(self) -> None:
         pass
+
+    def save(self, data) -> None:  # a table's dataset takes the run's scoped first block
+        super().save(unscoped(data))
 
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"

@@ -14,6 +14,7 @@ from statarb.alpha.screening_blocks import concat_blocks
 from statarb.alpha.spreads import replay_window
 from statarb.pipelines.alpha import nodes
 from statarb.storage import parquet_schemas as ps
+from statarb.storage.run_scope import unscoped
 
 MIN = timedelta(minutes=1)
 SYMS = ["AAA", "BBB", "CCC", "DDD"]
@@ -83,7 +84,7 @@ def series(panel, pu, coint, sched, params, compute=None) -> tuple[pl.DataFrame,
     """The chunks the ``spreads_and_ou`` node yields, concatenated output by output."""
     chunks = list(nodes.spreads_and_ou(panel, pu, coint, sched, params, compute))
     assert chunks, "the node yields at least one chunk"
-    return tuple(pl.concat([c[k] for c in chunks]) for k in range(4))
+    return tuple(pl.concat([unscoped(c[k]) for c in chunks]) for k in range(4))
 
 
 def run_nodes(bars: pl.DataFrame, params: dict = PARAMS) -> dict[str, pl.DataFrame]:

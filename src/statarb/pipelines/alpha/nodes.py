@@ -7,6 +7,10 @@ spec exactly (``spread_series`` §5.3, ``ou_output`` §5.4,
 ``pair_universe``/``cointegration_results``/``kalman_params``/``ou_params`` §4) plus the
 ``selection_log`` (docs/architecture.md). Only pairs the funnel selects at some test time get
 spreads, Kalman and OU fits (spec §6.2).
+
+Each run's outputs replace the previous run's: the first block of each output is
+:class:`~statarb.storage.run_scope.Scoped` (the run's universe and decision times, then its
+selected pairs), so its dataset removes what an earlier configuration stored outside them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from statarb.alpha.universe import build_pair_universe
 from statarb.compute import ComputeConfig, mapper_for
 from statarb.conventions import UTC_US
 from statarb.preprocess.panel import wide_panel
+from statarb.storage.run_scope import Scoped
 
 log = logging.getLogger(__name__)
 __all__ = ["OU_OUTPUT_COLUMNS", "OU_PARAMS_COLUMNS"]
@@ -65,6 +70,12 @@ def build_universe(
     )
     log.info("alpha: pair universe of %d pairs (mode %s)", df.height, uni.mode)
     return df
+
+
+def register_universe(pair_universe: pl.DataFrame) -> pl.DataFrame:
+    """The run's universe, written to the ``pair_universe`` registry (spec §4.1: pairs are
+    added there and stay; the alpha nodes use the run's own universe, not the registry)."""
+    return pair_universe
 
 
 def build_price_panel(bars_adjusted: pl.LazyFrame, pair_universe: pl.DataFrame) -> pl.DataFrame:
@@ -117,15 +128,20 @@ def screen_universe(
     comp = _compute(compute)
     selected: set[str] = set()
     pairs, tradable, rows = _pairs(pair_universe), 0, 0
+    times = _decision_times(cfg, schedule)
+    scope = {"pair_id": [p for p, _, _ in pairs], "test_ts": pl.Series(times, dtype=UTC_US)}
+    first = True
     with mapper_for(comp) as mapper:
         for coint, sel_log in iter_screen_pairs(
-            panel, pairs, _decision_times(cfg, schedule), cfg, _now(), progress=True,
+            panel, pairs, times, cfg, _now(), progress=True,
             chunk_pairs=comp.chunk_pairs if comp else 256, mapper=mapper,
             chunk_pair_tests=comp.chunk_pair_tests if comp else None,
         ):  # fmt: skip
             on = sel_log.filter(pl.col("tradable"))
             selected.update(on["pair_id"].unique().to_list())
             tradable, rows = tradable + on.height, rows + sel_log.height
+            if first:  # the run's scope: rows of another universe or schedule are removed
+                coint, sel_log, first = Scoped(coint, scope), Scoped(sel_log, scope), False
             yield coint, sel_log
     log.info(
         "alpha: funnel selected %d of %d pairs at some test time (%d tradable pair-tests of %d)",
@@ -193,10 +209,14 @@ def spreads_and_ou(
             yield (cols, times, [(p, local[a], local[b]) for p, a, b in chunk],
                    schedule["test_ts"], cfg, crel, created)  # fmt: skip
 
+    scope = {"pair_id": [p for p, _, _ in pairs]}  # the others' spreads and fits are removed
     if not pairs:  # nothing selected: one empty chunk, so every output is written (empty)
-        yield series_chunk(np.empty((panel.height, 0)), times, [], schedule["test_ts"], cfg, rel,
-                           created)  # fmt: skip
+        empty = series_chunk(np.empty((panel.height, 0)), times, [], schedule["test_ts"], cfg,
+                             rel, created)  # fmt: skip
+        yield tuple(Scoped(f, scope) for f in empty)
         return
     n_chunks = -(-len(pairs) // per_chunk)
     with mapper_for(comp) as mapper:
-        yield from mapper.imap(series_chunk, tasks(), n_chunks, desc="alpha: spreads and OU")
+        chunks = mapper.imap(series_chunk, tasks(), n_chunks, desc="alpha: spreads and OU")
+        for i, chunk in enumerate(chunks):
+            yield tuple(Scoped(f, scope) for f in chunk) if i == 0 else chunk

@@ -13,12 +13,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.build_universe,
                 ["symbols", "alpha_symbols_sectors", "params:alpha"],
-                "pair_universe",
+                "alpha_universe",
                 name="alpha_build_universe",
             ),
+            node(nodes.register_universe, "alpha_universe", "pair_universe", name="alpha_register"),
             node(
                 nodes.build_price_panel,
-                ["bars_adjusted", "pair_universe"],
+                ["bars_adjusted", "alpha_universe"],
                 "alpha_price_panel",
                 name="alpha_price_panel",
             ),
@@ -32,7 +33,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.screen_universe,
                 [
                     "alpha_price_panel",
-                    "pair_universe",
+                    "alpha_universe",
                     "alpha_schedule",
                     "params:alpha",
                     "params:compute",
@@ -44,7 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.spreads_and_ou,
                 [
                     "alpha_price_panel",
-                    "pair_universe",
+                    "alpha_universe",
                     "cointegration_results",
                     "alpha_schedule",
                     "params:alpha",
