@@ -30,3 +30,25 @@ def make_project(root: Path, db_url: str | None = None, *, src: bool = False) ->
         shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     return root
+
+
+def generated_project(root: Path, monkeypatch, n_symbols: int, n_days: int) -> tuple[Path, str]:
+    """A project at ``root`` for real ``kedro run``s (its own SQLite store, generated raw files
+    of ``n_symbols`` x ``n_days``, the current directory moved there); returns
+    ``(root, database URL)``. The package is the installed one (an empty ``src/``)."""
+    from statarb.synthetic.config import load_config
+    from statarb.synthetic.generator import generate
+
+    make_project(root)
+    (root / "src").mkdir()
+    (root / "pyproject.toml").write_text(
+        '[tool.kedro]\npackage_name = "statarb"\nproject_name = "statarb"\n'
+        'kedro_init_version = "1.7.0"\nsource_dir = "src"\n'
+    )
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("STATARB_DB_URL", raising=False)
+    cfg = load_config(REPO / "conf/base/parameters_synthetic.yml").with_overrides(
+        n_symbols=n_symbols, n_days=n_days
+    )
+    generate(root / "data/01_raw", cfg, force=True)
+    return root, f"sqlite:///{root / 'data' / 'statarb.db'}"

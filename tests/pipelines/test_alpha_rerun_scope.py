@@ -7,16 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from tests.pipelines.test_dask_end_to_end import REPO, SMALL
+from tests.pipelines.test_dask_end_to_end import SMALL
 from tests.pipelines.test_reprocessing_replay import _kedro_run, _latest_run
-from tests.project_fixtures import make_project
+from tests.project_fixtures import generated_project
 
 from statarb.alpha.gating import ever_cointegrated
 from statarb.storage import database
 from statarb.storage.parquet_dataset import PartitionedParquetDataset
 from statarb.storage.sql_io import read_table
-from statarb.synthetic.config import load_config
-from statarb.synthetic.generator import generate
 
 
 def _state(root: Path, url: str) -> dict[str, pl.DataFrame]:
@@ -36,19 +34,7 @@ def _pairs(frame: pl.DataFrame) -> set[str]:
 
 
 def test_a_rerun_with_another_configuration_replaces_the_alpha_outputs(tmp_path, monkeypatch):
-    root = make_project(tmp_path / "proj")
-    (root / "src").mkdir()
-    (root / "pyproject.toml").write_text(
-        '[tool.kedro]\npackage_name = "statarb"\nproject_name = "statarb"\n'
-        'kedro_init_version = "1.7.0"\nsource_dir = "src"\n'
-    )
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("STATARB_DB_URL", raising=False)
-    cfg = load_config(REPO / "conf/base/parameters_synthetic.yml").with_overrides(
-        n_symbols=12, n_days=24
-    )
-    generate(root / "data/01_raw", cfg, force=True)
-    url = f"sqlite:///{root / 'data' / 'statarb.db'}"
+    root, url = generated_project(tmp_path / "proj", monkeypatch, n_symbols=12, n_days=24)
     _kedro_run(root, ["ingestion", "preprocessing"], {})
     _kedro_run(root, ["alpha"], {"compute": SMALL})
     first = _state(root, url)

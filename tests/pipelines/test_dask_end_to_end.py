@@ -9,17 +9,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from tests.pipelines.test_reprocessing_replay import _events, _kedro_run, _latest_run
-from tests.project_fixtures import make_project
+from tests.project_fixtures import generated_project
 
 from statarb.pipelines.alpha import nodes
 from statarb.storage import database
 from statarb.storage.parquet_dataset import PartitionedParquetDataset
 from statarb.storage.sql_io import read_table
-from statarb.synthetic.config import load_config
-from statarb.synthetic.generator import generate
 
 pytest.importorskip("distributed")
-REPO = Path(__file__).resolve().parents[2]
 SMALL = {"chunk_pairs": 7, "chunk_pair_tests": 150, "chunk_pair_bars": 50_000}
 DASK = {"engine": "dask", "dask": {"n_workers": 2, "memory_limit": "1GiB"}, **SMALL}
 
@@ -37,14 +34,7 @@ def _outputs(root: Path, url: str) -> dict[str, pl.DataFrame]:
 
 
 def test_dask_run_equals_in_process_run(tmp_path, monkeypatch):
-    root = make_project(tmp_path / "proj")
-    (root / "src").mkdir()
-    (root / "pyproject.toml").write_text(
-        '[tool.kedro]\npackage_name = "statarb"\nproject_name = "statarb"\n'
-        'kedro_init_version = "1.7.0"\nsource_dir = "src"\n'
-    )
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("STATARB_DB_URL", raising=False)
+    root, url = generated_project(tmp_path / "proj", monkeypatch, n_symbols=12, n_days=24)
     engines = []  # the engine of every chunked stage the runs used
 
     def recording(cfg, real=nodes.mapper_for):
@@ -52,11 +42,6 @@ def test_dask_run_equals_in_process_run(tmp_path, monkeypatch):
         return real(cfg)
 
     monkeypatch.setattr(nodes, "mapper_for", recording)
-    cfg = load_config(REPO / "conf/base/parameters_synthetic.yml").with_overrides(
-        n_symbols=12, n_days=24
-    )
-    generate(root / "data/01_raw", cfg, force=True)
-    url = f"sqlite:///{root / 'data' / 'statarb.db'}"
     _kedro_run(root, ["ingestion", "preprocessing"], {})
     _kedro_run(root, ["alpha", "backtest"], {"compute": SMALL})
     local = _outputs(root, url)
