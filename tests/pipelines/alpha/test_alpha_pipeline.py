@@ -67,6 +67,7 @@ PARAMS = with_overrides(
         "schedule.n": 195,
         "screening.window_bars": 390,
         "screening.min_obs": 100,
+        "screening.tests": ["eg"],  # one test: a 390-bar window of a fast pair (the mechanics)
         "selection.persistence.enter_after": 1,
         "kalman.delta": 1e-9,
         "kalman.r_frac": 0.005,
