@@ -13,6 +13,9 @@ before ``test_ts``, outlier bars dropped):
    the residual AR(1)-prewhitened (Andrews & Monahan 1992), ``z = (b1 - b2) / sqrt(v1 + v2)``,
    N(0, 1) under a constant cointegrating vector.
 
+3. **Engle-Granger in the other direction** (leg B on leg A; statsmodels' ``coint`` is not
+   symmetric), with :func:`statarb.alpha.engle_granger.engle_granger` (equal to ``coint``).
+
 It prints the share of windows each would reject, for the true pairs' windows (before any break)
 and for the others, overall and per pair. Results: docs/cointegration.md "Measured". Run on a
 project after ``statarb generate`` and ``kedro run`` (or a seed kept by ``statarb recovery``):
@@ -32,6 +35,7 @@ from statsmodels.tsa.stattools import adfuller
 
 from statarb.alpha import recovery as rc
 from statarb.alpha.config import AlphaConfig
+from statarb.alpha.engle_granger import engle_granger
 from statarb.storage.database import get_engine
 from statarb.storage.resolver import load_project, scan_entry
 from statarb.storage.sql_io import read_table
@@ -90,7 +94,8 @@ def window_row(y: np.ndarray, x: np.ndarray, leads: int) -> dict[str, float]:
     h = len(y) // 2
     (b1, v1), (b2, v2) = dols(y[:h], x[:h], leads), dols(y[h:], x[h:], leads)
     return {"k_aic": k_aic, "p_aic": mackinnonp(st_aic, "c", 2), "k_maic": k_maic,
-            "p_maic": mackinnonp(st_maic, "c", 2), "z_beta": (b1 - b2) / np.sqrt(v1 + v2)}  # fmt: skip
+            "p_maic": mackinnonp(st_maic, "c", 2), "z_beta": (b1 - b2) / np.sqrt(v1 + v2),
+            "p_eg_reverse": engle_granger(x, y).pvalue}  # fmt: skip
 
 
 def main() -> None:
@@ -136,6 +141,8 @@ def main() -> None:
         pl.col("p_aic").median().alias("med_p_aic"),
         pl.col("p_maic").median().alias("med_p_maic"),
         (pl.col("z_beta").abs() > 1.96).mean().alias("|z_beta|>1.96"),
+        (pl.col("p_eg_reverse") < 0.001).mean().alias("eg_reverse_p<0.1%"),
+        pl.col("p_eg_reverse").filter(pl.col("tradable")).max().alias("eg_reverse_max_p_tradable"),
     ]
     pl.Config.set_tbl_rows(100)
     pl.Config.set_tbl_cols(20)
