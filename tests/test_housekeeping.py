@@ -79,6 +79,35 @@ def test_next_parquet_write_removes_what_a_killed_write_left(tmp_path, live_pid)
     assert scan_store(tmp_path, "bars").collect()["open"].to_list() == [20.0]
 
 
+def test_a_chunked_save_scans_its_tree_for_leftovers_once(tmp_path, monkeypatch):
+    """Saving chunk by chunk sweeps once per save (it grew with chunks x partitions before), and
+    the leftovers a killed write left are still removed by that sweep."""
+    from statarb.storage.frame_chunks import PartitionChunks
+    from statarb.storage.parquet_dataset import PartitionedParquetDataset
+
+    import datetime as dt
+
+    days = [
+        make_bars(n=1, start=dt.datetime(2026, 3, d, 14, 30, tzinfo=dt.UTC)) for d in range(2, 6)
+    ]
+    ds = PartitionedParquetDataset(str(tmp_path), "bars", source="SYN")
+    ds.save(days[0])
+    (part,) = {f.parent for f in tmp_path.rglob("data.parquet")}
+    dead = _owned(part, "data.parquet", _dead_pid())
+    dead.write_bytes(b"half a parquet file")
+    scanned: list[str] = []
+    real = leftovers.os.scandir
+    monkeypatch.setattr(leftovers.os, "scandir", lambda p: scanned.append(str(p)) or real(p))
+
+    ds.save(PartitionChunks([lambda f=f: f for f in days[1:]]))
+
+    assert scanned.count(str(tmp_path)) == 1
+    assert not dead.exists()
+    assert scan_store(tmp_path, "bars").collect().height == 4
+    ds.save(days[0])  # a later save sweeps again (outside the chunked save's block)
+    assert scanned.count(str(tmp_path)) == 2
+
+
 def test_staging_names_carry_their_owner(tmp_path):
     tmp = leftovers.temp_path(tmp_path / "data.parquet")
     assert tmp.name.startswith(f"data.parquet.tmp-{leftovers.owner_tag()}-")

@@ -44,6 +44,7 @@ from kedro.io import AbstractDataset, DatasetError
 from statarb.storage import write_batch
 from statarb.storage.access import AccessControlled
 from statarb.storage.frame_chunks import PartitionChunks
+from statarb.storage.leftovers import sweep_once
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.run_scope import Scoped, describe, prune_partitions
 
@@ -163,17 +164,18 @@ class ColumnarDataset(AccessControlled, AbstractDataset[pl.DataFrame | pl.LazyFr
         batched = write_batch.current(self._save_args.get("write_batch")) is not None
         seen: set[Path] = set()
         written: list[Path] = []
-        for frame in chunks:
-            self.save(frame)
-            files = [Path(p) for p in (self._written or [])]
-            again = seen.intersection(files)
-            if again and batched:
-                raise DatasetError(
-                    f"{self._entry or self._path}: {chunks.label}: unit(s) "
-                    f"{sorted(map(str, again))[:3]} written by two chunks"
-                )
-            seen.update(files)
-            written += files
+        with sweep_once():  # one scan of the tree for leftovers, not one per chunk
+            for frame in chunks:
+                self.save(frame)
+                files = [Path(p) for p in (self._written or [])]
+                again = seen.intersection(files)
+                if again and batched:
+                    raise DatasetError(
+                        f"{self._entry or self._path}: {chunks.label}: unit(s) "
+                        f"{sorted(map(str, again))[:3]} written by two chunks"
+                    )
+                seen.update(files)
+                written += files
         self._written = written
 
     def _after_save(self, data: Any, batch: int | None) -> None:
