@@ -4,6 +4,7 @@ write lock instead of failing with ``database is locked``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -22,6 +23,8 @@ from statarb.backtest.persistence import save_run
 from statarb.backtest.synth import synthetic_inputs
 from statarb.storage import leftovers
 from statarb.storage.database import get_engine, upgrade, write_transaction
+from statarb.storage.frame_chunks import PartitionChunks
+from statarb.storage.parquet_dataset import PartitionedParquetDataset
 from statarb.storage.parquet_store import scan_store, write_partitions
 from statarb.storage.sql_io import read_table, write_frame
 from tests.backtest._util import config, costs
@@ -82,11 +85,6 @@ def test_next_parquet_write_removes_what_a_killed_write_left(tmp_path, live_pid)
 def test_a_chunked_save_scans_its_tree_for_leftovers_once(tmp_path, monkeypatch):
     """Saving chunk by chunk sweeps once per save (it grew with chunks x partitions before), and
     the leftovers a killed write left are still removed by that sweep."""
-    from statarb.storage.frame_chunks import PartitionChunks
-    from statarb.storage.parquet_dataset import PartitionedParquetDataset
-
-    import datetime as dt
-
     days = [
         make_bars(n=1, start=dt.datetime(2026, 3, d, 14, 30, tzinfo=dt.UTC)) for d in range(2, 6)
     ]
