@@ -1,8 +1,8 @@
 """Measurement: two candidate remedies for the funnel's remaining false pairs, on a finished run.
 
 For every window that passed funnel stages 1-3 (test, multiple testing, spread quality) in a
-project's ``selection_log``, compute on that window's closes (the trailing ``window_bars`` bars
-before ``test_ts``, outlier bars dropped):
+project's ``selection_log``, compute on that window's closes (the screening's own window: the
+trailing ``window_bars`` rows where both legs have a usable bar, known by ``test_ts``):
 
 1. **Ng & Perron (2001) MAIC lag** for the ADF regression on the Engle-Granger residual (no
    deterministic terms, lags 0..ceil(12 (T/100)^0.25) on a common sample, the chosen lag re-fitted
@@ -36,6 +36,7 @@ from statsmodels.tsa.stattools import adfuller
 from statarb.alpha import recovery as rc
 from statarb.alpha.config import AlphaConfig
 from statarb.alpha.engle_granger import engle_granger
+from statarb.alpha.screening import _window_rows, to_wide
 from statarb.storage.database import get_engine
 from statarb.storage.resolver import load_project, scan_entry
 from statarb.storage.sql_io import read_table
@@ -104,7 +105,7 @@ def main() -> None:
     ap.add_argument("--leads", type=int, default=5)
     args = ap.parse_args()
     proj = load_project(args.project, None)
-    window = AlphaConfig.from_params(proj.params["alpha"], "alpha").screening.window_bars
+    cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
     truth, _ = rc.load_ground_truth(
         proj.entry_path("ground_truth_pairs"), proj.entry_path("ground_truth_beta_paths")
     )
@@ -112,24 +113,22 @@ def main() -> None:
     passed = pl.col("pass_test") & pl.col("pass_half_life") & pl.col("pass_hurst")
     cand = log.filter(passed & pl.col("pass_crossings")).join(truth, on="pair_id", how="left")
     syms = sorted({s for p in cand["pair_id"].unique() for s in p.split("_")})
-    bars = scan_entry(
-        proj.store("bars_adjusted"), columns=["symbol", "datetime", "close", "outlier_flag"]
+    cols = ["symbol", "datetime", "close", "outlier_flag"]
+    bars = scan_entry(proj.store("bars_adjusted"), columns=cols).filter(
+        pl.col("symbol").is_in(syms)
     )
-    wide = (
-        bars.filter(pl.col("symbol").is_in(syms))
-        .with_columns(pl.when(pl.col("outlier_flag") == 1).then(None).otherwise(pl.col("close")).alias("close"))
-        .collect()
-        .pivot(on="symbol", index="datetime", values="close")
-        .sort("datetime")
-    )  # fmt: skip
+    times, mat = to_wide(bars.collect(), syms)  # the screening's panel (outlier bars dropped)
+    known_at = times + cfg.bar_minutes * 60_000_000
+    col = {s: i for i, s in enumerate(syms)}
+    valid = np.isfinite(mat)
     rows = []
     for r in cand.iter_rows(named=True):
-        a, b = r["pair_id"].split("_")
-        end = wide["datetime"].search_sorted(r["test_ts"])  # bars opened before test_ts
-        w = wide.slice(max(0, end - window), min(end, window)).select(a, b).drop_nulls()
+        a, b = (col[s] for s in r["pair_id"].split("_"))
+        end = int(np.searchsorted(known_at, r["test_ts"].timestamp() * 1e6, side="right"))
+        w = _window_rows(valid[:, a], valid[:, b], end, cfg.screening.window_bars)  # as screening
         true = bool(r["cointegrated"]) and (r["break_ts"] is None or r["test_ts"] < r["break_ts"])
         rows.append({"pair_id": r["pair_id"], "true": true, "tradable": r["tradable"],
-                     **window_row(w[a].to_numpy(), w[b].to_numpy(), args.leads)})  # fmt: skip
+                     **window_row(mat[w, a], mat[w, b], args.leads)})  # fmt: skip
     df = pl.DataFrame(rows)
     shares = [
         pl.len().alias("windows"),
@@ -146,6 +145,7 @@ def main() -> None:
     ]
     pl.Config.set_tbl_rows(100)
     pl.Config.set_tbl_cols(20)
+    pl.Config.set_tbl_width_chars(250)
     print(df.group_by("true").agg(shares).sort("true"))
     print(df.group_by("true", "pair_id").agg(shares).sort("true", "pair_id"))
 

@@ -135,12 +135,18 @@ def _window(s_lo, c_lo, s_hi, c_hi, t, k, demean, y0, x0):
         sol, ok = _chol_solve(mvv, rhs)
         if not ok:
             return np.nan, np.nan, np.nan, np.nan, 1
-        m0v = np.ascontiguousarray(m[0:2, 4:p])  # contiguous operands for numba's '@'
-        mkv = np.ascontiguousarray(m[2:4, 4:p])
-        sol0 = np.ascontiguousarray(sol[:, 0:2])
-        s00 -= m0v @ sol0
-        skk -= mkv @ np.ascontiguousarray(sol[:, 2:4])
-        sk0 -= mkv @ sol0
+        for a in range(2):  # Schur complements; 2 x 2 results, so plain loops (no '@' copies)
+            for b in range(2):
+                u00 = 0.0
+                ukk = 0.0
+                uk0 = 0.0
+                for j in range(p - 4):
+                    u00 += m[a, 4 + j] * sol[j, b]
+                    ukk += m[2 + a, 4 + j] * sol[j, 2 + b]
+                    uk0 += m[2 + a, 4 + j] * sol[j, b]
+                s00[a, b] -= u00
+                skk[a, b] -= ukk
+                sk0[a, b] -= uk0
     d00 = s00[0, 0] * s00[1, 1] - s00[0, 1] * s00[1, 0]
     dkk = skk[0, 0] * skk[1, 1] - skk[0, 1] * skk[1, 0]
     if not (d00 > 0.0 and dkk > 0.0 and s00[0, 0] > 0.0 and skk[0, 0] > 0.0):
@@ -150,7 +156,12 @@ def _window(s_lo, c_lo, s_hi, c_hi, t, k, demean, y0, x0):
     inv[1, 1] = s00[0, 0] / d00
     inv[0, 1] = -s00[0, 1] / d00
     inv[1, 0] = -s00[1, 0] / d00
-    sig = sk0 @ inv @ np.ascontiguousarray(sk0.T)
+    sig = np.zeros((2, 2))  # sk0 inv sk0'
+    for a in range(2):
+        for b in range(2):
+            for i in range(2):
+                for j in range(2):
+                    sig[a, b] += sk0[a, i] * inv[i, j] * sk0[b, j]
     g12 = 0.5 * (sig[0, 1] + sig[1, 0])
     k12 = 0.5 * (skk[0, 1] + skk[1, 0])
     qa = dkk
