@@ -30,6 +30,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from statarb.storage import sql_bulk_sqlite
 from statarb.storage.access import translate_access_error
 from statarb.storage.errors import (
     SchemaMismatch,
@@ -140,7 +141,10 @@ def _has_serial_id(table: sa.Table) -> bool:
 def _execute_many(conn: sa.Connection, stmt: Any, df: pl.DataFrame) -> None:
     """``stmt`` executed over the rows of ``df`` in slices of :data:`_EXEC_ROWS` (one
     executemany each, all in the caller's transaction), so a write of millions of rows never
-    holds them all as Python dicts."""
+    holds them all as Python dicts. SQLite: :func:`.sql_bulk_sqlite.execute_many` (tuples
+    converted column-wise, ~3x faster)."""
+    if conn.dialect.name == "sqlite" and sql_bulk_sqlite.execute_many(conn, stmt, df, _EXEC_ROWS):
+        return
     for part in df.iter_slices(_EXEC_ROWS):
         conn.execute(stmt, part.to_dicts())
 
