@@ -42,15 +42,16 @@ def driver_values(df: pl.DataFrame) -> pl.DataFrame:
 
 def execute_many(conn: sa.Connection, stmt: Any, df: pl.DataFrame, rows_per_call: int) -> bool:
     """Execute ``stmt`` over the rows of ``df`` (bind names = column names, each possibly
-    repeated) in slices of
-    ``rows_per_call``; ``False`` (nothing executed) when a bind is not a column of ``df``."""
+    repeated) in slices of ``rows_per_call``, each converted by :func:`driver_values` as it is
+    sent; ``False`` (nothing executed) when a bind is not a column of ``df``."""
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(df.columns))
     names = list(compiled.positiontup or [])
     if not names or any(n not in df.columns for n in names):
         return False
+    sql = str(compiled)
+    unique = list(dict.fromkeys(names))
     # a bind may appear several times (keep_if_unchanged compares it in WHERE and SET)
-    values = driver_values(df.select(list(dict.fromkeys(names))))
-    values = values.select(pl.col(n).alias(f"_{i}") for i, n in enumerate(names))
-    for part in values.iter_slices(rows_per_call):
-        conn.exec_driver_sql(str(compiled), part.rows())
+    order = [pl.col(n).alias(f"_{i}") for i, n in enumerate(names)]
+    for part in df.select(unique).iter_slices(rows_per_call):
+        conn.exec_driver_sql(sql, driver_values(part).select(order).rows())
     return True
