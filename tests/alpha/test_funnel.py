@@ -121,3 +121,34 @@ def test_unknown_selection_key_names_path_and_hint():
         raw = base_params("alpha")
         raw["selection"]["matching"]["max_pairs_per_symbl"] = 1
         AlphaConfig.from_params(raw, "alpha")
+
+
+@pytest.mark.parametrize("reserve", [True, False])
+def test_leg_reserved_for_a_pair_tradable_inside_the_candidates_window(reserve):
+    """AAA_BBB is tradable on days 0-3 (enter after 1) and fails from day 4; AAA_CCC passes
+    every stage from day 4; each window spans 3 sessions. While AAA_CCC's window still holds
+    day 3 (days 4 and 5), AAA stays reserved for AAA_BBB; from day 6 AAA_CCC may take it.
+    DDD_EEE shares no leg."""
+    sel = alpha_config(
+        selection__persistence__enter_after=1,
+        selection__persistence__exit_after=1,
+        selection__matching__reserve_within_window=reserve,
+    ).selection
+    rows = []
+    for day in range(10):
+        start = {"window_start": T0 + timedelta(days=day - 2, hours=-7)}  # days d-2 .. d
+        rows.append(row("AAA_BBB", day, 1e-9 if day < 4 else 0.5, **start))
+        rows.append(row("AAA_CCC", day, 1e-8 if day >= 4 else 0.5, **start))
+        rows.append(row("DDD_EEE", day, 1e-8, **start))
+    d = decide(stats(rows), sel).sort("pair_id", "test_ts")
+    ac = d.filter(pl.col("pair_id") == "AAA_CCC")
+    assert ac["tradable"].to_list() == [day >= (6 if reserve else 4) for day in range(10)]
+    if reserve:
+        held = ac.filter(pl.col("test_ts") == T0 + timedelta(days=5))
+        assert held["pass_matching"][0] is False
+        assert held["reason"][0] == (
+            "matching: leg AAA is reserved for AAA_BBB, tradable inside this window"
+        )
+    assert d.filter(pl.col("pair_id") == "DDD_EEE")["tradable"].all()
+    ab = d.filter(pl.col("pair_id") == "AAA_BBB")["tradable"].to_list()
+    assert ab == [day < 4 for day in range(10)]

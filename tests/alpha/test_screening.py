@@ -248,3 +248,30 @@ def test_window_rows_equal_naive_selection():
         end, k = int(rng.integers(0, n + 1)), int(rng.integers(1, 120))
         naive = np.flatnonzero(va[:end] & vb[:end])[-k:]
         np.testing.assert_array_equal(_window_rows(va, vb, end, k), naive)
+
+
+def test_window_start_is_the_first_bar_of_each_pairs_window():
+    """``window_start`` (what the funnel's leg reservation compares with) equals the open time of
+    the first bar of the independently built window, also when a leg has missing bars."""
+    from statarb.alpha.screening import funnel_spec, stats_frames
+
+    prices = make_prices()
+    rng = np.random.default_rng(5)
+    gaps = np.zeros(prices.height, dtype=bool)
+    gaps[rng.choice(prices.height, 60, replace=False)] = True
+    prices = prices.with_columns(CCC=pl.when(pl.Series(gaps)).then(None).otherwise(pl.col("CCC")))
+    sched = daily(prices)
+    c = cfg(300)
+    got = pl.concat(list(stats_frames(prices, PAIRS, sched, funnel_spec(c), MIN, False)))
+    checked = 0
+    for r in got.iter_rows(named=True):
+        _, a, b = next(p for p in PAIRS if p[0] == r["pair_id"])
+        w = (
+            prices.filter(pl.col("datetime") + MIN <= r["test_ts"])
+            .select("datetime", a, b)
+            .drop_nulls()
+            .tail(300)
+        )
+        assert r["window_start"] == (w["datetime"][0] if w.height else None)
+        checked += w.height > 0 and r["pair_id"] != "AAA_BBB"
+    assert checked >= 2 * (len(sched) - 1)  # the gapped pairs, at every test with data

@@ -53,14 +53,20 @@ def test_decide_by_blocks_equals_decide_whole_with_pairs_entering_and_leaving():
     whole = decide(stats(rows), sel)
     assert whole["tradable"].any() and not whole["tradable"].all()
     for cuts in ([3], [1, 4, 6], list(range(1, 9))):
-        edges = [0, *cuts, 9]
-        carry, parts = None, []
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-            block = [r for r in rows if lo <= (r["test_ts"] - T0).days < hi]
-            d, carry = decide_block(stats(block), sel, carry)
-            parts.append(d)
+        parts, carry = _decide_in_blocks(rows, sel, [0, *cuts, 9])
         assert pl.concat(parts).equals(whole), cuts
         assert sorted(carry["pair_id"].to_list()) == ["AAA_BBB", "CCC_DDD", "EEE_FFF"]
+
+
+def _decide_in_blocks(rows: list[dict], sel, edges: list[int]):
+    """:func:`decide_block` on the rows of days ``[edges[i], edges[i + 1])`` in order ->
+    ``(decided blocks, last carry)``."""
+    carry, parts = None, []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        block = [r for r in rows if lo <= (r["test_ts"] - T0).days < hi]
+        d, carry = decide_block(stats(block), sel, carry)
+        parts.append(d)
+    return parts, carry
 
 
 def test_times_per_block():
@@ -109,3 +115,24 @@ def test_block_rows_are_stamped_at_their_test_time():
         assert coint["test_ts"].n_unique() == 1
         assert (coint["created_at"] == CREATED).all()
         assert coint["test_ts"][0] in sched
+
+
+def test_leg_reservations_carry_across_blocks():
+    """Pairs sharing legs with 3-session windows: the reservations made in one block hold in the
+    next, so every cut gives the rows of deciding the whole timeline at once."""
+    from datetime import timedelta
+
+    sel = alpha_config(
+        selection__persistence__enter_after=1, selection__persistence__exit_after=1
+    ).selection
+    rng = np.random.default_rng(11)
+    rows = []
+    for day in range(14):
+        start = T0 + timedelta(days=day - 2, hours=-7)
+        for pid in ("AAA_BBB", "AAA_CCC", "BBB_DDD", "CCC_DDD"):
+            rows.append(row(pid, day, float(rng.choice([1e-9, 1e-7, 0.3])), window_start=start))
+    whole = decide(stats(rows), sel)
+    assert whole["reason"].str.contains("is reserved for").any()  # the case is exercised
+    for cuts in ([4], [2, 5, 9], list(range(1, 14))):
+        parts, _ = _decide_in_blocks(rows, sel, [0, *cuts, 14])
+        assert pl.concat(parts).equals(whole), cuts

@@ -21,10 +21,10 @@ from statarb.alpha.selection.spread_quality import (
 )
 from statarb.alpha.selection.spread_quality_ref import crossings_ref, half_life_ref, hurst_ref
 
-SM = {"bh": "fdr_bh", "holm": "holm", "bonferroni": "bonferroni"}
+SM = {"bh": "fdr_bh", "by": "fdr_by", "holm": "holm", "bonferroni": "bonferroni"}
 
 
-@pytest.mark.parametrize("method", ["bh", "holm", "bonferroni"])
+@pytest.mark.parametrize("method", ["bh", "by", "holm", "bonferroni"])
 def test_adjusted_pvalues_equal_statsmodels(method):
     rng = np.random.default_rng(1)
     for m in (1, 2, 7, 98, 500):
@@ -43,7 +43,7 @@ def test_nan_pvalues_are_not_hypotheses():
     np.testing.assert_array_equal(adjust_pvalues(p, "none"), p)
     assert np.isnan(adjust_pvalues(np.array([np.nan]), "holm")).all()
     with pytest.raises(ValueError, match="method"):
-        adjust_pvalues(p, "by")
+        adjust_pvalues(p, "fdr_by")
 
 
 def _ar1(n, b, rng, sd=1.0):

@@ -39,6 +39,7 @@ STATS_SCHEMA: dict[str, pl.DataType] = {
     "test_ts": UTC_US,
     "method": pl.String(),
     "n_obs": pl.Int64(),
+    "window_start": UTC_US,  # open time of the window's first bar (null: empty window)
     "statistic": pl.Float64(),
     "pvalue": pl.Float64(),
     **{c: pl.Float64() for c in TEST_COLUMNS},
@@ -146,7 +147,10 @@ def stats_frames(
     n_chunks = -(-len(pairs) // step)
     for frame in mapper.imap(chunk_stats_of, tasks(), n_chunks, desc="cointegration screening",
                              progress=progress):  # fmt: skip
-        yield frame.select(list(STATS_SCHEMA))
+        row = frame["window_first_row"].to_numpy()
+        start = pl.Series(np.where(row >= 0, times[np.maximum(row, 0)], 0), dtype=pl.Int64)
+        start = pl.when(pl.Series(row) >= 0).then(start.cast(pl.Datetime("us", "UTC")))
+        yield frame.with_columns(window_start=start).select(list(STATS_SCHEMA))
 
 
 class ReasonCounts:

@@ -55,7 +55,8 @@ class _Legs:
 
     def series(self, ia: int, ib: int, end_rows: np.ndarray, window: int):
         """Pair ``(ia, ib)``'s valid rows (both legs finite), the valid-row count before each
-        end row and the window length at each test time."""
+        end row, the window length at each test time and the matrix row of each window's first
+        bar (-1 for an empty window)."""
         if self.full[ia] and self.full[ib]:
             ok = self.all_rows
             y, x = self.rows[ia], self.rows[ib]
@@ -63,7 +64,11 @@ class _Legs:
             ok = np.flatnonzero(self.finite[ia] & self.finite[ib])
             y, x = self.rows[ia, ok], self.rows[ib, ok]
         k_end = np.searchsorted(ok, end_rows, side="left")  # valid rows with row < end
-        return y, x, k_end, np.minimum(k_end, window)
+        n = np.minimum(k_end, window)
+        first = np.full(n.size, -1, dtype=np.int64)
+        has = n > 0
+        first[has] = ok[k_end[has] - n[has]]
+        return y, x, k_end, n, first
 
     def prefix(self, leg: np.ndarray, key: int | None):
         """Prefix sums of moves, total variation and level of ``leg`` (cached by column when
@@ -151,13 +156,16 @@ def chunk_stats(
     test_ts: pl.Series,
     spec: ChunkSpec,
 ) -> pl.DataFrame:
-    """Statistics rows (``statarb.alpha.screening.STATS_SCHEMA`` without ``test_ts`` order) of
-    ``pairs`` (``pair_id``, column of leg A, column of leg B in ``cols``) at every test time."""
+    """Statistics rows (``statarb.alpha.screening.STATS_SCHEMA`` without ``test_ts`` order, and
+    ``window_first_row``, the row of ``cols`` where the window starts, -1 for an empty window,
+    in place of ``window_start``) of ``pairs`` (``pair_id``, column of leg A, column of leg B in
+    ``cols``) at every test time."""
     n_t = end_rows.size
-    series, ends, lengths, reasons, live = [], [], [], [], []
+    series, ends, lengths, reasons, live, firsts = [], [], [], [], [], []
     chunk_legs = _Legs(cols)
     for _, ia, ib in pairs:
-        y, x, k_end, n = chunk_legs.series(ia, ib, end_rows, spec.window_bars)
+        y, x, k_end, n, first = chunk_legs.series(ia, ib, end_rows, spec.window_bars)
+        firsts.append(first)
         short = np.flatnonzero(n < spec.need)
         why: list[str | None] = [None] * n.size
         for i in short:
@@ -202,6 +210,7 @@ def chunk_stats(
             "test_ts": pl.concat([test_ts] * len(pairs)) if pairs else test_ts.clear(),
             "method": [spec.method] * m,
             "n_obs": np.concatenate(lengths).astype(np.int64) if pairs else np.zeros(0, np.int64),
+            "window_first_row": np.concatenate(firsts) if pairs else np.zeros(0, np.int64),
             "statistic": np.where(ok, batches[0].statistic, np.nan),
             "pvalue": np.where(ok, pvalue, np.nan),
             **cols_out,

@@ -7,9 +7,14 @@ Stages, in order (docs/cointegration.md "Selection funnel"):
 2. **multiple testing** across the pairs of the universe at each test time
    (:mod:`.multiple_testing`; ``qvalue``), pass when ``qvalue < level``;
 3. **spread quality** - half-life, Hurst, mean crossings (:mod:`.spread_quality`);
-4. **matching** - one partner per symbol among the pairs that passed 1-3 (:mod:`.matching`);
+4. **matching** - one partner per symbol among the pairs that passed 1-3, and (with
+   ``reserve_within_window``) no new partner for a leg of a pair tradable inside the candidate's
+   window (:mod:`.matching`);
 5. **persistence** - tradable after ``enter_after`` consecutive passes of 1-4, not any more after
    ``exit_after`` consecutive failures (:mod:`.persistence`).
+
+Stages 4 and 5 run test time after test time, since a reservation at ``T`` depends on which pairs
+were tradable before ``T``.
 
 :func:`decide` returns the statistics with every stage's pass/fail, ``streak``, ``tradable`` and a
 ``reason`` (the first stage that failed, or why a tradable pair is held); that frame is the
@@ -23,7 +28,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from statarb.alpha.selection.matching import match_legs
+from statarb.alpha.selection.matching import match_legs, reserved_by
 from statarb.alpha.selection.multiple_testing import adjust_pvalues
 from statarb.alpha.selection.persistence import Carry, hysteresis
 from statarb.alpha.selection.spread_quality import SpreadQuality, passes
@@ -47,50 +52,73 @@ def _by_time(stats: pl.DataFrame) -> list[np.ndarray]:
     return np.split(np.arange(stats.height), cuts)
 
 
-CARRY_SCHEMA = {"pair_id": pl.String(), "ok": pl.Int64(), "bad": pl.Int64(), "on": pl.Boolean()}
+CARRY_SCHEMA = {"pair_id": pl.String(), "ok": pl.Int64(), "bad": pl.Int64(), "on": pl.Boolean(),
+                "last_on": UTC_US}  # fmt: skip
+NEVER = np.iinfo(np.int64).min  # last tradable time of a pair never tradable
 
 
 def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     """Apply funnel stages 2-5 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
     the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring.
 
-    Vectorised (NumPy / Polars expressions): only the candidates of stage 4 (a small share of the
-    rows) go through Python, so a universe with millions of pair-tests stays in columnar memory."""
+    Vectorised (NumPy / Polars expressions, one step per test time for stages 4-5): only the
+    candidates of stage 4 and the tradable pairs (a small share of the rows) go through Python,
+    so a universe with millions of pair-tests stays in columnar memory."""
     return decide_block(stats, sel)[0]
 
 
-def _carry_in(carry: pl.DataFrame | None, group_ids: pl.Series) -> Carry | None:
-    """Each group's persistence state before this block (fresh for a pair not seen yet)."""
-    if carry is None or carry.height == 0:
-        return None
-    init = (
-        pl.DataFrame({"pair_id": group_ids})
-        .join(carry, on="pair_id", how="left", maintain_order="left")
-        .with_columns(pl.col("ok", "bad").fill_null(0), pl.col("on").fill_null(False))
-    )
-    return Carry(init["ok"].to_numpy(), init["bad"].to_numpy(), init["on"].to_numpy())
+class _State:
+    """Persistence state and last tradable time (epoch us) of each pair of a block, and the
+    pairs holding each symbol (``holders[symbol][pair_id] = last tradable time``), starting from
+    the previous block's carry."""
 
+    def __init__(self, group_ids: pl.Series, carry: pl.DataFrame | None) -> None:
+        g = group_ids.len()
+        self.ok, self.bad = np.zeros(g, np.int64), np.zeros(g, np.int64)
+        self.on, self.last_on = np.zeros(g, np.bool_), np.full(g, NEVER, np.int64)
+        self.holders: dict[str, dict[str, int]] = {}
+        if carry is None or carry.height == 0:
+            return
+        init = pl.DataFrame({"pair_id": group_ids}).join(
+            carry, on="pair_id", how="left", maintain_order="left"
+        )
+        self.ok = init["ok"].fill_null(0).to_numpy().astype(np.int64)
+        self.bad = init["bad"].fill_null(0).to_numpy().astype(np.int64)
+        self.on = init["on"].fill_null(False).to_numpy().astype(np.bool_)
+        self.last_on = init["last_on"].dt.epoch("us").fill_null(NEVER).to_numpy().astype(np.int64)
+        for pid, t in (
+            carry.filter(pl.col("last_on").is_not_null())
+            .select("pair_id", pl.col("last_on").dt.epoch("us"))
+            .iter_rows()
+        ):
+            self.hold(pid, int(t))
 
-def _carry_out(carry: pl.DataFrame | None, group_ids: pl.Series, state: Carry) -> pl.DataFrame:
-    """The persistence state after this block: this block's pairs updated, the others kept."""
-    new = pl.DataFrame(
-        {"pair_id": group_ids, "ok": state.ok, "bad": state.bad, "on": state.on},
-        schema=CARRY_SCHEMA,
-    )
-    if carry is None or carry.height == 0:
-        return new
-    return pl.concat([carry.filter(~pl.col("pair_id").is_in(group_ids.implode())), new])
+    def hold(self, pair_id: str, t_us: int) -> None:
+        for leg in split_pair_id(pair_id):
+            self.holders.setdefault(leg, {})[pair_id] = t_us
+
+    def carry_out(self, carry: pl.DataFrame | None, group_ids: pl.Series) -> pl.DataFrame:
+        """This block's pairs updated, the pairs of earlier blocks absent here kept."""
+        t = pl.Series(self.last_on)
+        last = pl.select(pl.when(t != NEVER).then(t).cast(UTC_US)).to_series()
+        new = pl.DataFrame(
+            {"pair_id": group_ids, "ok": self.ok, "bad": self.bad, "on": self.on, "last_on": last},
+            schema=CARRY_SCHEMA,
+        )
+        if carry is None or carry.height == 0:
+            return new
+        return pl.concat([carry.filter(~pl.col("pair_id").is_in(group_ids.implode())), new])
 
 
 def decide_block(
     stats: pl.DataFrame, sel, carry: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """:func:`decide` on one block of test times -> ``(decided, carry_out)``. Stages 2-4 are per
-    test time, so they need only this block; persistence continues each pair's timeline from
-    ``carry`` (:data:`CARRY_SCHEMA`, the previous block's ``carry_out``; ``None`` for the first
-    block). Blocks of consecutive test times, decided in order, give exactly the rows of
-    :func:`decide` on their concatenation (tested), so the funnel can stream a universe by blocks
-    of test times in memory bounded by one block."""
+    """:func:`decide` on one block of test times -> ``(decided, carry_out)``. Stages 2-3 are per
+    test time, so they need only this block; matching and persistence continue each pair's
+    timeline (and the legs' reservations) from ``carry`` (:data:`CARRY_SCHEMA`, the previous
+    block's ``carry_out``; ``None`` for the first block). Blocks of consecutive test times,
+    decided in order, give exactly the rows of :func:`decide` on their concatenation (tested), so
+    the funnel can stream a universe by blocks of test times in memory bounded by one block."""
     df = stats.sort("test_ts", "pair_id")
     n = df.height
     p = df["pvalue"].to_numpy().astype(np.float64)
@@ -110,22 +138,11 @@ def decide_block(
     p_hl, p_hu, p_cr = passes(quality, sel.half_life, sel.hurst, sel.crossings)
     p_hl, p_hu, p_cr = p_hl & has, p_hu & has, p_cr & has
     candidate = p_test & p_hl & p_hu & p_cr
-    p_match = _matching(df, candidate, p, stat, groups, sel.matching.max_pairs_per_symbol)
+    group_ids = df["pair_id"].unique().sort()
+    state = _State(group_ids, carry)
+    p_match, streak, tradable, why_match = _match_and_persist(df, candidate, p, stat, groups,
+                                                              group_ids, state, sel)  # fmt: skip
     passed = candidate & p_match
-    # persistence runs along each pair's own timeline
-    codes = df["pair_id"].cast(pl.Categorical).to_physical().to_numpy()
-    order = np.lexsort((df["test_ts"].to_numpy(), codes))
-    c_sorted = codes[order]
-    starts = np.concatenate([[0], np.flatnonzero(c_sorted[1:] != c_sorted[:-1]) + 1, [n]])
-    starts = starts if n else np.zeros(1, dtype=np.int64)  # no rows: no group
-    group_ids = df["pair_id"].gather(order[starts[:-1]])
-    streak_s, on_s, state = hysteresis(
-        passed[order], starts, sel.persistence.enter_after, sel.persistence.exit_after,
-        _carry_in(carry, group_ids),
-    )  # fmt: skip
-    streak = np.empty(n, dtype=np.int64)
-    tradable = np.empty(n, dtype=bool)
-    streak[order], tradable[order] = streak_s, on_s
     masks = {"p_test": p_test, "p_hl": p_hl, "p_hu": p_hu, "p_cr": p_cr, "p_match": p_match,
              "has": has, "candidate": candidate, "passed": passed}  # fmt: skip
     m = pl.DataFrame({k: pl.Series(v, dtype=pl.Boolean) for k, v in masks.items()})
@@ -139,6 +156,7 @@ def decide_block(
         qvalue=pl.Series(q).fill_nan(None),
         streak=pl.Series(streak),
         tradable=pl.Series(tradable),
+        why_match=pl.Series(why_match, dtype=pl.String),
     )
     decided = out.with_columns(
         pass_test=flag("p_test"),
@@ -147,24 +165,54 @@ def decide_block(
         pass_crossings=flag("p_cr"),
         pass_matching=flag("p_match", "candidate"),
         reason=_reason_expr(sel),
-    ).drop(list(masks))
-    return decided, _carry_out(carry, group_ids, state)
+    ).drop([*masks, "why_match"])
+    return decided, state.carry_out(carry, group_ids)
 
 
-def _matching(df, candidate, p, stat, groups, max_per_symbol: int) -> np.ndarray:
-    """Stage 4 at each test time, over that time's candidates only."""
-    keep = np.zeros(df.height, dtype=bool)
+def _match_and_persist(df, candidate, p, stat, groups, group_ids, state: _State, sel):
+    """Stages 4 and 5, test time after test time: matching among that time's candidates (minus
+    those whose leg is reserved for a pair tradable inside their window), then one persistence
+    step of every pair present -> ``(p_match, streak, tradable, why_match)`` per row."""
+    n = df.height
+    max_per = sel.matching.max_pairs_per_symbol
+    reserve = sel.matching.reserve_within_window and max_per > 0
+    g_of = df["pair_id"].cast(pl.Enum(group_ids.to_list())).to_physical().to_numpy()
+    ts = df["test_ts"].dt.epoch("us").to_numpy()
+    ws = df["window_start"].dt.epoch("us").fill_null(NEVER).to_numpy()
     pid = df["pair_id"]
+    ids_of = group_ids.to_list()
+    p_match = np.zeros(n, dtype=bool)
+    streak = np.empty(n, dtype=np.int64)
+    tradable = np.empty(n, dtype=bool)
+    why: list[str | None] = [None] * n
+    per = sel.persistence
     for idx in groups:
         cand = idx[candidate[idx]]
-        if cand.size == 0:
-            continue
-        ids = pid.gather(cand).to_list()
-        legs = [split_pair_id(x) for x in ids]
-        ones = np.ones(cand.size, dtype=bool)
-        keep[cand] = match_legs([a for a, _ in legs], [b for _, b in legs], ones, p[cand],
-                                stat[cand], ids, max_per_symbol)  # fmt: skip
-    return keep
+        if cand.size:
+            ids = pid.gather(cand).to_list()
+            legs = [split_pair_id(x) for x in ids]
+            free = np.ones(cand.size, dtype=bool)
+            for j in range(cand.size) if reserve else ():
+                hit = reserved_by(ids[j], legs[j], int(ws[cand[j]]), state.holders, max_per)
+                if hit is not None:
+                    free[j] = False
+                    why[cand[j]] = (f"matching: leg {hit[0]} is reserved for {hit[1]}, tradable "
+                                    "inside this window")  # fmt: skip
+            p_match[cand] = match_legs([a for a, _ in legs], [b for _, b in legs], free, p[cand],
+                                       stat[cand], ids, max_per)  # fmt: skip
+        g = g_of[idx]
+        st, on, new = hysteresis(
+            candidate[idx] & p_match[idx], np.arange(idx.size + 1), per.enter_after,
+            per.exit_after, Carry(state.ok[g], state.bad[g], state.on[g]),
+        )  # fmt: skip
+        state.ok[g], state.bad[g], state.on[g] = new
+        streak[idx], tradable[idx] = st, on
+        if idx.size:
+            t = int(ts[idx[0]])
+            state.last_on[g[on]] = t
+            for k in g[on] if reserve else ():
+                state.hold(ids_of[k], t)
+    return p_match, streak, tradable, why
 
 
 def _g(col: str, digits: int) -> pl.Expr:
@@ -201,7 +249,8 @@ def _reason_expr(sel) -> pl.Expr:
         .when(~c("p_hu")).then(pl.format(f"hurst: {{}} >= {_bound(sel.hurst.max)}", _f("hurst", 3)))
         .when(~c("p_cr")).then(pl.format(f"crossings: {{}} < {cb}",
                                          c("crossings").cast(pl.String).fill_null("undefined")))
-        .when(~c("p_match")).then(pl.lit("matching: a leg is in a pair with stronger evidence"))
+        .when(~c("p_match")).then(c("why_match").fill_null(
+            pl.lit("matching: a leg is in a pair with stronger evidence")))
         .when(~c("tradable")).then(pl.format(f"persistence: {{}} consecutive passes < "
                                              f"{sel.persistence.enter_after}", c("streak")))
         .otherwise(pl.lit(None, pl.String))
