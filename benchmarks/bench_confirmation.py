@@ -13,7 +13,9 @@ The replay reads each project's ``selection_log`` (the per-stage pass/fail of ev
 the shipped funnel from the logged stage passes and checks that it reproduces the stored
 ``tradable`` (so the comparison is like for like), then prints, per project and per lag, the
 pair-level precision and recall of the tradable set and the number of tradable (pair, test)
-rows. It cannot price the backtest (the spreads of newly excluded pairs are what the alpha run
+rows. With ``reserve_within_window`` the logged matching passes carry the leg reservations of
+the run as stored; they are not recomputed for the confirmed decisions (measured before the
+reservation existed: docs/cointegration.md). It cannot price the backtest (the spreads of newly excluded pairs are what the alpha run
 stored); PnL figures need a full run.
 
 Run on projects kept by ``statarb recovery`` (``seeds_table(..., keep=DIR)``) or after
