@@ -152,3 +152,7 @@ def test_leg_reserved_for_a_pair_tradable_inside_the_candidates_window(reserve):
     assert d.filter(pl.col("pair_id") == "DDD_EEE")["tradable"].all()
     ab = d.filter(pl.col("pair_id") == "AAA_BBB")["tradable"].to_list()
     assert ab == [day < 4 for day in range(10)]
+    # a row without a window start is not reserved (nothing to compare the incumbent with)
+    unknown = [{**r, "window_start": None} if r["pair_id"] == "AAA_CCC" else r for r in rows]
+    d = decide(stats(unknown), sel).filter(pl.col("pair_id") == "AAA_CCC")
+    assert d["tradable"].to_list() == [day >= 4 for day in range(10)]

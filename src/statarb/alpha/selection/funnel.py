@@ -193,6 +193,8 @@ def _match_and_persist(df, candidate, p, stat, groups, group_ids, state: _State,
             legs = [split_pair_id(x) for x in ids]
             free = np.ones(cand.size, dtype=bool)
             for j in range(cand.size) if reserve else ():
+                if ws[cand[j]] == NEVER:  # no window start known: nothing to compare with
+                    continue
                 hit = reserved_by(ids[j], legs[j], int(ws[cand[j]]), state.holders, max_per)
                 if hit is not None:
                     free[j] = False

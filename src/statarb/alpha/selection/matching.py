@@ -48,7 +48,8 @@ def reserved_by(
     other pairs tradable at or after ``window_start_us`` (epoch microseconds of the candidate
     window's first bar): ``holders[symbol]`` maps each pair that has been tradable to its last
     tradable test time (epoch microseconds). ``None`` when the candidate is free to be matched.
-    The incumbent named is the most recently tradable one."""
+    The incumbent named is the most recently tradable one. (The funnel does not reserve legs for
+    a row without a window start: an empty window, which has no test result anyway.)"""
     for leg in legs:
         inside = [(t, p) for p, t in holders.get(leg, {}).items()
                   if p != pair_id and t >= window_start_us]  # fmt: skip
