@@ -148,8 +148,10 @@ def stats_frames(
     for frame in mapper.imap(chunk_stats_of, tasks(), n_chunks, desc="cointegration screening",
                              progress=progress):  # fmt: skip
         row = frame["window_first_row"].to_numpy()
-        start = pl.Series(np.where(row >= 0, times[np.maximum(row, 0)], 0), dtype=pl.Int64)
-        start = pl.when(pl.Series(row) >= 0).then(start.cast(pl.Datetime("us", "UTC")))
+        has = row >= 0
+        start_us = np.zeros(row.size, dtype=np.int64)
+        start_us[has] = times[row[has]]
+        start = pl.when(pl.Series(has)).then(pl.Series(start_us).cast(UTC_US))
         yield frame.with_columns(window_start=start).select(list(STATS_SCHEMA))
 
 
