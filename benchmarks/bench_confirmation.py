@@ -30,13 +30,9 @@ import argparse
 
 import numpy as np
 import polars as pl
+from selection_replay import load_run, print_rows, tradable_row
 
-from statarb.alpha import recovery as rc
-from statarb.alpha.config import AlphaConfig
 from statarb.alpha.selection.persistence import hysteresis
-from statarb.storage.database import get_engine
-from statarb.storage.resolver import load_project
-from statarb.storage.sql_io import read_table
 
 STAGES = ["pass_test", "pass_half_life", "pass_hurst", "pass_crossings", "pass_matching"]
 
@@ -56,13 +52,7 @@ def replay(log: pl.DataFrame, enter: int, exit_: int, lag: int, level: float) ->
 
 
 def project_rows(project: str, lags: list[int], level: float) -> list[dict]:
-    proj = load_project(project)
-    cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
-    truth, _ = rc.load_ground_truth(
-        proj.entry_path("ground_truth_pairs"), proj.entry_path("ground_truth_beta_paths")
-    )
-    true = set(truth.filter(pl.col("cointegrated"))["pair_id"])
-    log = read_table(get_engine(proj.db_url(), read_only=True), "selection_log")
+    cfg, true, log = load_run(project)
     log = log.with_columns(pl.col(STAGES).cast(pl.Boolean)).sort("pair_id", "test_ts")
     per = cfg.selection.persistence
     base = replay(log, per.enter_after, per.exit_after, 0, level)
@@ -74,12 +64,7 @@ def project_rows(project: str, lags: list[int], level: float) -> list[dict]:
     rows = []
     for lag in [0, *lags]:
         out = replay(log, per.enter_after, per.exit_after, lag, level).filter("tradable_replay")
-        sel = set(out["pair_id"])
-        rows.append({
-            "project": project, "lag": lag, "precision": len(sel & true) / max(len(sel), 1),
-            "recall": f"{len(sel & true)}/{len(true)}", "tradable_rows": out.height,
-            "false_pairs": ", ".join(sorted(sel - true)), "missed": ", ".join(sorted(true - sel)),
-        })  # fmt: skip
+        rows.append(tradable_row(project, {"lag": lag}, set(out["pair_id"]), true, out.height))
     return rows
 
 
@@ -90,10 +75,7 @@ def main() -> None:
     ap.add_argument("--level", type=float, default=0.05)
     args = ap.parse_args()
     rows = [r for p in args.projects for r in project_rows(p, args.lags, args.level)]
-    with pl.Config(
-        tbl_rows=-1, tbl_width_chars=250, fmt_str_lengths=60, tbl_hide_dataframe_shape=True
-    ):
-        print(pl.DataFrame(rows))
+    print_rows(rows)
     tot = pl.DataFrame(rows).group_by("lag").agg(
         pl.col("false_pairs").str.split(", ").list.eval(pl.element().filter(pl.element() != ""))
         .list.len().sum().alias("false_pairs"),

@@ -29,14 +29,10 @@ import argparse
 
 import numpy as np
 import polars as pl
+from selection_replay import load_run, print_rows, tradable_row
 
-from statarb.alpha import recovery as rc
-from statarb.alpha.config import AlphaConfig
 from statarb.alpha.selection.matching import match_legs
 from statarb.conventions import split_pair_id
-from statarb.storage.database import get_engine
-from statarb.storage.resolver import load_project
-from statarb.storage.sql_io import read_table
 
 QUALITY = ["pass_test", "pass_half_life", "pass_hurst", "pass_crossings"]
 RULES = ("per_test", "tradable_holds", "candidates_hold")
@@ -98,13 +94,7 @@ def replay(groups: list[pl.DataFrame], rule: str, window: int, max_per: int, ent
 
 
 def project_rows(project: str, window: int) -> list[dict]:
-    proj = load_project(project)
-    cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
-    truth, _ = rc.load_ground_truth(
-        proj.entry_path("ground_truth_pairs"), proj.entry_path("ground_truth_beta_paths")
-    )
-    true = set(truth.filter(pl.col("cointegrated"))["pair_id"])
-    log = read_table(get_engine(proj.db_url(), read_only=True), "selection_log")
+    cfg, true, log = load_run(project)
     log = log.with_columns(
         cand=pl.all_horizontal([pl.col(c).cast(pl.Boolean).fill_null(False) for c in QUALITY]),
         tradable=pl.col("tradable").cast(pl.Boolean),
@@ -119,13 +109,9 @@ def project_rows(project: str, window: int) -> list[dict]:
         if rule == shipped and (diff := int((on != log["tradable"].to_numpy()).sum())):
             raise SystemExit(f"{project}: the replay of {rule} differs from the stored "
                              f"tradable on {diff} rows")  # fmt: skip
+        label = {"rule": rule + (" (as run)" if rule == shipped else "")}
         sel = set(log.filter(pl.Series(on))["pair_id"])
-        rows.append({
-            "project": project, "rule": rule + (" (as run)" if rule == shipped else ""),
-            "precision": round(len(sel & true) / max(len(sel), 1), 3),
-            "recall": f"{len(sel & true)}/{len(true)}", "tradable_rows": int(on.sum()),
-            "false_pairs": ", ".join(sorted(sel - true)), "missed": ", ".join(sorted(true - sel)),
-        })  # fmt: skip
+        rows.append(tradable_row(project, label, sel, true, int(on.sum())))
     return rows
 
 
@@ -134,11 +120,7 @@ def main() -> None:
     ap.add_argument("--projects", nargs="+", default=["."])
     ap.add_argument("--window", type=int, default=20, help="test times per screening window")
     args = ap.parse_args()
-    rows = [r for p in args.projects for r in project_rows(p, args.window)]
-    with pl.Config(
-        tbl_rows=-1, tbl_width_chars=250, fmt_str_lengths=60, tbl_hide_dataframe_shape=True
-    ):
-        print(pl.DataFrame(rows))
+    print_rows([r for p in args.projects for r in project_rows(p, args.window)])
 
 
 if __name__ == "__main__":
