@@ -38,9 +38,7 @@ def test_carry_fresh_is_a_new_pair():
 
 def test_decide_by_blocks_equals_decide_whole_with_pairs_entering_and_leaving():
     """A pair absent from a block keeps its state; a pair first seen later starts fresh."""
-    sel = alpha_config(
-        selection__persistence__enter_after=2, selection__persistence__exit_after=2
-    ).selection
+    sel = _funnel(enter=2, exit_=2)
     rng = np.random.default_rng(3)
     rows = []
     for day in range(9):
@@ -56,6 +54,13 @@ def test_decide_by_blocks_equals_decide_whole_with_pairs_entering_and_leaving():
         parts, carry = _decide_in_blocks(rows, sel, [0, *cuts, 9])
         assert pl.concat(parts).equals(whole), cuts
         assert sorted(carry["pair_id"].to_list()) == ["AAA_BBB", "CCC_DDD", "EEE_FFF"]
+
+
+def _funnel(enter: int, exit_: int):
+    """The shipped selection settings with persistence ``enter`` / ``exit_``."""
+    return alpha_config(
+        selection__persistence__enter_after=enter, selection__persistence__exit_after=exit_
+    ).selection
 
 
 def _decide_in_blocks(rows: list[dict], sel, edges: list[int]):
@@ -122,9 +127,7 @@ def test_leg_reservations_carry_across_blocks():
     next, so every cut gives the rows of deciding the whole timeline at once."""
     from datetime import timedelta
 
-    sel = alpha_config(
-        selection__persistence__enter_after=1, selection__persistence__exit_after=1
-    ).selection
+    sel = _funnel(enter=1, exit_=1)
     rng = np.random.default_rng(11)
     rows = []
     for day in range(14):
