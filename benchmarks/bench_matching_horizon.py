@@ -32,25 +32,32 @@ import polars as pl
 from selection_replay import load_run, print_rows, tradable_row
 
 from statarb.alpha.selection.matching import match_legs
+from statarb.alpha.selection.persistence import Carry, hysteresis
 from statarb.conventions import split_pair_id
 
 QUALITY = ["pass_test", "pass_half_life", "pass_hurst", "pass_crossings"]
 RULES = ("per_test", "tradable_holds", "candidates_hold")
 
 
-def _step(state: dict, pid: str, passed: bool, enter: int, exit_: int) -> bool:
-    """One hysteresis step of ``pid`` (as :func:`statarb.alpha.selection.persistence.hysteresis`)."""
-    ok, bad, on = state.get(pid, (0, 0, False))
-    ok, bad = (ok + 1, 0) if passed else (0, bad + 1)
-    on = (ok >= enter) if not on else not (bad >= exit_)
-    state[pid] = (ok, bad, on)
+def _persist(state: dict, ids: list[str], passed: np.ndarray, enter: int, exit_: int) -> np.ndarray:
+    """One persistence step of the pairs ``ids`` of a test time with the funnel's own kernel
+    (:func:`statarb.alpha.selection.persistence.hysteresis`), from and into ``state``."""
+    prev = [state.get(p, (0, 0, False)) for p in ids]
+    start = Carry(
+        np.array([c[0] for c in prev], dtype=np.int64),
+        np.array([c[1] for c in prev], dtype=np.int64),
+        np.array([c[2] for c in prev], dtype=np.bool_),
+    )
+    _, on, end = hysteresis(passed, np.arange(len(ids) + 1), enter, exit_, start)
+    for p, ok, bad, flag in zip(ids, end.ok, end.bad, end.on, strict=True):
+        state[p] = (int(ok), int(bad), bool(flag))
     return on
 
 
 def replay(groups: list[pl.DataFrame], rule: str, window: int, max_per: int, enter: int,
            exit_: int) -> list[np.ndarray]:  # fmt: skip
     """Tradable flags of every test time's rows (``groups``: one frame per test time, in order)."""
-    state: dict = {}
+    state: dict[str, tuple[int, int, bool]] = {}  # pair -> (ok, bad, on) of the hysteresis
     last_on: dict[str, int] = {}
     pool: list[pl.DataFrame] = []
     out = []
@@ -84,9 +91,7 @@ def replay(groups: list[pl.DataFrame], rule: str, window: int, max_per: int, ent
             legs = [split_pair_id(x) for x in ids]
             keep = match_legs([a for a, _ in legs], [b for _, b in legs], cand,
                               g["pvalue"].to_numpy(), g["statistic"].to_numpy(), ids, max_per)  # fmt: skip
-        on = np.array(
-            [_step(state, p, bool(x), enter, exit_) for p, x in zip(ids, keep, strict=True)]
-        )
+        on = _persist(state, ids, keep, enter, exit_)
         for p in np.array(ids, dtype=object)[on]:
             last_on[p] = k
         out.append(on)
