@@ -1,17 +1,20 @@
 """Measurement: confirmation on an earlier, partly disjoint window, replayed on finished runs.
 
-A candidate remedy for the funnel's remaining false pairs (docs/cointegration.md "Measured"):
-a pair passes at test ``t`` only if it passes stages 1-3 and matching at ``t`` (as shipped)
-**and** its raw p-value (the intersection-union p of the shipped tests, before the
-multiple-testing correction) was below ``--level`` at the test ``--lag`` test times earlier,
-whose window shares only ``window - lag`` sessions with today's. Persistence (the shipped
-``enter_after`` / ``exit_after``, :func:`statarb.alpha.selection.persistence.hysteresis`) then
+A candidate remedy for the funnel's remaining false pairs (docs/cointegration.md "Measured"),
+now the funnel's optional confirmation stage (``alpha.selection.confirmation``, which counts
+shared bars instead of test times; this replay is how it was first measured): a pair passes at
+test ``t`` only if it passes stages 1-3 and matching at ``t`` (as run) **and** its raw p-value
+(the intersection-union p of the configured tests, before the multiple-testing correction) was
+below ``--level`` at the test ``--lag`` test times earlier, whose window shares only
+``window - lag`` sessions with today's. Persistence (the project's ``enter_after`` /
+``exit_after``, :func:`statarb.alpha.selection.persistence.hysteresis`) then
 runs on the confirmed passes.
 
 The replay reads each project's ``selection_log`` (the per-stage pass/fail of every
 (pair, test_ts)) and ground truth through the project's Kedro configuration. It first replays
-the shipped funnel from the logged stage passes and checks that it reproduces the stored
-``tradable`` (so the comparison is like for like), then prints, per project and per lag, the
+the funnel as the project ran it from the logged stage passes (the confirmation stage's too)
+and checks that it reproduces the stored ``tradable`` (so the comparison is like for like),
+then prints, per project and per lag, the
 pair-level precision and recall of the tradable set and the number of tradable (pair, test)
 rows. With ``reserve_within_window`` the logged matching passes carry the leg reservations of
 the run as stored; they are not recomputed for the confirmed decisions (measured before the
@@ -41,6 +44,7 @@ def replay(log: pl.DataFrame, enter: int, exit_: int, lag: int, level: float) ->
     """``log`` (sorted by pair, test_ts) with ``tradable_replay``: hysteresis over the logged
     passes of every stage, confirmed (``lag > 0``) by ``pvalue < level`` ``lag`` tests back."""
     passed = pl.all_horizontal([pl.col(c).fill_null(False) for c in STAGES])
+    passed = passed & pl.col("pass_confirmation").fill_null(True)  # the funnel's stage, if on
     if lag > 0:
         prior = (pl.col("pvalue") < level).fill_null(False).shift(lag).over("pair_id")
         passed = passed & prior.fill_null(False)
@@ -53,7 +57,8 @@ def replay(log: pl.DataFrame, enter: int, exit_: int, lag: int, level: float) ->
 
 def project_rows(project: str, lags: list[int], level: float) -> list[dict]:
     cfg, true, log = load_run(project)
-    log = log.with_columns(pl.col(STAGES).cast(pl.Boolean)).sort("pair_id", "test_ts")
+    log = log.with_columns(pl.col([*STAGES, "pass_confirmation"]).cast(pl.Boolean))
+    log = log.sort("pair_id", "test_ts")
     per = cfg.selection.persistence
     base = replay(log, per.enter_after, per.exit_after, 0, level)
     mismatch = base.filter(pl.col("tradable") != pl.col("tradable_replay")).height
@@ -83,7 +88,7 @@ def main() -> None:
         .list.len().sum().alias("missed_pairs"),
         (pl.col("precision") >= 0.9).sum().alias("projects_precision_ge_0.9"),
     ).sort("lag")  # fmt: skip
-    print("lag 0 = the shipped funnel; totals over the projects:")
+    print("lag 0 = the funnel as each project ran it; totals over the projects:")
     print(tot)
 
 

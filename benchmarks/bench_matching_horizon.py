@@ -2,8 +2,8 @@
 
 The funnel's matching stage (docs/cointegration.md "Selection funnel") keeps one partner per
 symbol at each test time. This script replays stages 4-5 (matching, persistence) from each
-project's ``selection_log`` (its logged stage 1-3 passes, p-values and statistics) under three
-rules and prints the pair-level precision and recall of the tradable set for each:
+project's ``selection_log`` (its logged stage 1-3 passes, p-values and statistics, and the
+confirmation stage's pass where it ran) under three rules and prints the pair-level precision and recall of the tradable set for each:
 
 * ``per_test``: matching among the candidates of one test time only (``reserve_within_window:
   false``);
@@ -91,7 +91,7 @@ def replay(groups: list[pl.DataFrame], rule: str, window: int, max_per: int, ent
             legs = [split_pair_id(x) for x in ids]
             keep = match_legs([a for a, _ in legs], [b for _, b in legs], cand,
                               g["pvalue"].to_numpy(), g["statistic"].to_numpy(), ids, max_per)  # fmt: skip
-        on = _persist(state, ids, keep, enter, exit_)
+        on = _persist(state, ids, keep & g["confirmed"].to_numpy(), enter, exit_)
         for p in np.array(ids, dtype=object)[on]:
             last_on[p] = k
         out.append(on)
@@ -103,6 +103,8 @@ def project_rows(project: str, window: int) -> list[dict]:
     log = log.with_columns(
         cand=pl.all_horizontal([pl.col(c).cast(pl.Boolean).fill_null(False) for c in QUALITY]),
         tradable=pl.col("tradable").cast(pl.Boolean),
+        # the confirmation stage (after matching) as logged; null where it was off
+        confirmed=pl.col("pass_confirmation").cast(pl.Boolean).fill_null(True),
     ).sort("test_ts", "pair_id")
     groups = log.partition_by("test_ts", maintain_order=True)
     m, per = cfg.selection.matching, cfg.selection.persistence

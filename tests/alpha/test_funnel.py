@@ -33,12 +33,16 @@ def stats(rows: list[dict]) -> pl.DataFrame:
 
 
 def row(pid, day, p, **kw):
+    """A statistics row of ``pid`` at session ``day`` (7,800-bar windows moved by 390 bars)."""
     return {"pair_id": pid, "test_ts": T0 + timedelta(days=day), "pvalue": p, "statistic": -5.0,
-            "adf_pvalue": p, **kw}  # fmt: skip
+            "adf_pvalue": p, "bars_seen": 7800 + 390 * day, **kw}  # fmt: skip
+
+
+NO_CONFIRMATION = {"selection__confirmation__max_shared": None}  # tests of the other stages
 
 
 def test_stages_in_order_with_reasons():
-    sel = alpha_config(selection__persistence__enter_after=2).selection
+    sel = alpha_config(selection__persistence__enter_after=2, **NO_CONFIRMATION).selection
     rows = [
         row("AAA_BBB", 0, 1e-8), row("AAA_BBB", 1, 1e-8), row("AAA_BBB", 2, 0.3),
         row("AAA_BBB", 3, 0.4),
@@ -88,7 +92,7 @@ def test_qvalues_are_per_test_time_and_skip_missing():
 
 
 def test_rows_of_both_tables():
-    sel = alpha_config(selection__persistence__enter_after=1).selection
+    sel = alpha_config(selection__persistence__enter_after=1, **NO_CONFIRMATION).selection
     d = decide(
         stats(
             [
@@ -133,6 +137,7 @@ def test_leg_reserved_for_a_pair_tradable_inside_the_candidates_window(reserve):
         selection__persistence__enter_after=1,
         selection__persistence__exit_after=1,
         selection__matching__reserve_within_window=reserve,
+        **NO_CONFIRMATION,
     ).selection
     rows = []
     for day in range(10):

@@ -252,7 +252,8 @@ def test_window_rows_equal_naive_selection():
 
 def test_window_start_is_the_first_bar_of_each_pairs_window():
     """``window_start`` (what the funnel's leg reservation compares with) equals the open time of
-    the first bar of the independently built window, also when a leg has missing bars."""
+    the first bar of the independently built window, and ``bars_seen`` (the confirmation stage's
+    position) the pair's usable bars known at the test, also when a leg has missing bars."""
     from statarb.alpha.screening import funnel_spec, stats_frames
 
     prices = make_prices()
@@ -266,12 +267,9 @@ def test_window_start_is_the_first_bar_of_each_pairs_window():
     checked = 0
     for r in got.iter_rows(named=True):
         _, a, b = next(p for p in PAIRS if p[0] == r["pair_id"])
-        w = (
-            prices.filter(pl.col("datetime") + MIN <= r["test_ts"])
-            .select("datetime", a, b)
-            .drop_nulls()
-            .tail(300)
-        )
+        seen = prices.filter(pl.col("datetime") + MIN <= r["test_ts"]).select("datetime", a, b)
+        w = seen.drop_nulls().tail(300)
         assert r["window_start"] == (w["datetime"][0] if w.height else None)
+        assert r["bars_seen"] == seen.drop_nulls().height and r["n_obs"] == w.height
         checked += w.height > 0 and r["pair_id"] != "AAA_BBB"
     assert checked >= 2 * (len(sched) - 1)  # the gapped pairs, at every test with data

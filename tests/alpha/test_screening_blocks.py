@@ -10,7 +10,7 @@ import pytest
 from statarb.alpha.screening_blocks import concat_blocks, iter_screen_pairs, times_per_block
 from statarb.alpha.selection.funnel import decide, decide_block
 from statarb.alpha.selection.persistence import Carry, hysteresis, hysteresis_ref
-from tests.alpha.test_funnel import T0, row, stats
+from tests.alpha.test_funnel import NO_CONFIRMATION, T0, row, stats
 from tests.alpha.test_screening import CREATED, PAIRS, cfg, daily, make_prices
 from tests.config_helpers import alpha_config
 
@@ -57,10 +57,12 @@ def test_decide_by_blocks_equals_decide_whole_with_pairs_entering_and_leaving():
 
 
 def _funnel(enter: int, exit_: int):
-    """The shipped selection settings with persistence ``enter`` / ``exit_``."""
+    """The shipped selection settings with persistence ``enter`` / ``exit_`` (no confirmation:
+    :mod:`tests.alpha.test_confirmation` cuts blocks with it)."""
     return alpha_config(
-        selection__persistence__enter_after=enter, selection__persistence__exit_after=exit_
-    ).selection
+        selection__persistence__enter_after=enter, selection__persistence__exit_after=exit_,
+        **NO_CONFIRMATION,
+    ).selection  # fmt: skip
 
 
 def _decide_in_blocks(rows: list[dict], sel, edges: list[int]):

@@ -64,7 +64,7 @@ def test_0001_to_head_keeps_every_row_and_adds_selection_log(db_url: str) -> Non
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
     with eng.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
-    assert [v[0] for v in versions] == [1, 2, 3, 4, 5]
+    assert [v[0] for v in versions] == [1, 2, 3, 4, 5, 6]
     row = pl.DataFrame(
         {
             "pair_id": ["AAPL_MSFT"],
@@ -223,4 +223,54 @@ def test_0004_to_0005_keeps_rows_adds_sweep_tables_and_downgrades(db_url: str) -
     eng = database.get_engine(db_url)
     assert not {"sweeps", "sweep_results"} & set(sa.inspect(eng).get_table_names())
     assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    database.dispose_engines()
+
+
+# ---- 0005 -> 0006 (selection_log confirmation columns) -----------------------------------------
+def test_0005_to_0006_keeps_selection_rows_adds_confirmation_columns_and_downgrades(
+    db_url: str,
+) -> None:
+    _write_at_0003(db_url)
+    database.upgrade(db_url, "0005")
+    eng = database.get_engine(db_url)
+    log = pl.DataFrame(
+        {
+            "pair_id": ["AAPL_MSFT"] * 2,
+            "test_ts": [utc(2024, 1, 2, 21), utc(2024, 1, 3, 21)],
+            "method": ["eg", "eg"],
+            "pvalue": [0.01, 0.5],
+            "pass_test": [True, False],
+            "tradable": [True, False],
+            "reason": [None, "multiple_testing: bh q=0.5 >= 0.05"],
+        }
+    )
+    with eng.begin() as conn:
+        write_frame(conn, "selection_log", log)
+    old_cols = [c["name"] for c in sa.inspect(eng).get_columns("selection_log")]
+    before = {t: _checksum(eng, t) for t in OLD_TABLES}
+    before_log = _checksum(eng, "selection_log", old_cols)
+    database.upgrade(db_url, "0006")
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    assert _checksum(eng, "selection_log", old_cols) == before_log
+    got = read_table(eng, "selection_log").sort("test_ts")
+    assert got["confirm_pvalue"].null_count() == 2 and got["pass_confirmation"].null_count() == 2
+    with eng.begin() as conn:  # the new columns take values
+        write_frame(
+            conn,
+            "selection_log",
+            log.head(1).with_columns(
+                test_ts=pl.lit(utc(2024, 1, 4, 21)),
+                confirm_pvalue=pl.lit(0.02),
+                pass_confirmation=pl.lit(True),
+            ),  # fmt: skip
+        )
+    row = read_table(eng, "selection_log").filter(pl.col("confirm_pvalue").is_not_null())
+    assert row["pass_confirmation"].to_list() == [True]
+    database.dispose_engines()
+    command.downgrade(database.alembic_config(db_url), "0005")
+    eng = database.get_engine(db_url)
+    cols = {c["name"] for c in sa.inspect(eng).get_columns("selection_log")}
+    assert not {"confirm_pvalue", "pass_confirmation"} & cols
+    assert {t: _checksum(eng, t) for t in OLD_TABLES} == before
+    assert read_table(eng, "selection_log", columns=["pair_id"]).height == 3
     database.dispose_engines()

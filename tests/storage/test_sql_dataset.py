@@ -126,9 +126,9 @@ def test_db_cli_upgrade_current_url(
     res = runner.invoke(statarb_cli, ["db", "current", "--url", fresh_url])
     assert res.exit_code == 0, res.output
     assert f"revision: {database.head_revision()}" in res.output
-    assert "schema_version: 5" in res.output
+    assert "schema_version: 6" in res.output
     with database.get_engine(fresh_url).connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM schema_version")).scalar_one() == 5
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM schema_version")).scalar_one() == 6
     # `db url` outside a Kedro project: env var, password hidden
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STATARB_DB_URL", "postgresql+psycopg://me:s3cret@db:5432/prod")

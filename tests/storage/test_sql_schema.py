@@ -153,6 +153,8 @@ selection_log
   tradable BOOLEAN NN
   reason TEXT
   created_at TIMESTAMP
+  confirm_pvalue REAL
+  pass_confirmation BOOLEAN
 data_batches
   batch_id INTEGER PK
   created_at TIMESTAMP NN
@@ -328,7 +330,7 @@ def test_migrated_db_has_no_autogenerate_diff_and_version_row(engine: sa.Engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
         rows = conn.execute(sa.text("SELECT version, applied_at FROM schema_version")).all()
-    assert [r.version for r in rows] == [1, 2, 3, 4, 5] and all(
+    assert [r.version for r in rows] == [1, 2, 3, 4, 5, 6] and all(
         r.applied_at is not None for r in rows
     )
     url = engine.url.render_as_string(hide_password=False)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from statarb.alpha.selection.confirmation import ConfirmationConfig
 from statarb.alpha.selection.matching import MatchingConfig
 from statarb.alpha.selection.multiple_testing import MultipleTestingConfig
 from statarb.alpha.selection.persistence import PersistenceConfig
@@ -91,6 +92,7 @@ class SelectionConfig(StrictModel):
     half_life: HalfLifeBounds
     hurst: HurstBound
     crossings: CrossingsBound
+    confirmation: ConfirmationConfig
     matching: MatchingConfig
     persistence: PersistenceConfig
     formation: FormationConfig

@@ -40,6 +40,7 @@ STATS_SCHEMA: dict[str, pl.DataType] = {
     "method": pl.String(),
     "n_obs": pl.Int64(),
     "window_start": UTC_US,  # open time of the window's first bar (null: empty window)
+    "bars_seen": pl.Int64(),  # the pair's usable bars up to the test (its window's last position)
     "statistic": pl.Float64(),
     "pvalue": pl.Float64(),
     **{c: pl.Float64() for c in TEST_COLUMNS},

@@ -158,7 +158,8 @@ def chunk_stats(
 ) -> pl.DataFrame:
     """Statistics rows (``statarb.alpha.screening.STATS_SCHEMA`` without ``test_ts`` order, and
     ``window_first_row``, the row of ``cols`` where the window starts, -1 for an empty window,
-    in place of ``window_start``) of ``pairs`` (``pair_id``, column of leg A, column of leg B in
+    in place of ``window_start``; ``bars_seen``, the pair's usable rows before the test's end row)
+    of ``pairs`` (``pair_id``, column of leg A, column of leg B in
     ``cols``) at every test time."""
     n_t = end_rows.size
     series, ends, lengths, reasons, live, firsts = [], [], [], [], [], []
@@ -211,6 +212,7 @@ def chunk_stats(
             "method": [spec.method] * m,
             "n_obs": np.concatenate(lengths).astype(np.int64) if pairs else np.zeros(0, np.int64),
             "window_first_row": np.concatenate(firsts) if pairs else np.zeros(0, np.int64),
+            "bars_seen": np.concatenate(ends).astype(np.int64) if pairs else np.zeros(0, np.int64),
             "statistic": np.where(ok, batches[0].statistic, np.nan),
             "pvalue": np.where(ok, pvalue, np.nan),
             **cols_out,

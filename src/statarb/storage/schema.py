@@ -280,6 +280,8 @@ selection_log = sa.Table(
     sa.Column("tradable", sa.Boolean(), nullable=False),
     _text("reason"),
     _ts("created_at"),
+    _real("confirm_pvalue"),  # alembic 0006 (appended, like ALTER TABLE ADD COLUMN)
+    sa.Column("pass_confirmation", sa.Boolean(), nullable=True),
     sa.UniqueConstraint("pair_id", "test_ts"),
     sa.Index(None, "test_ts"),
 )

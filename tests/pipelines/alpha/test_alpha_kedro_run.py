@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from test_alpha_pipeline import SYMS, make_bars
@@ -29,13 +30,16 @@ class KeptMemoryDataset(MemoryDataset):
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 
 
-def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
+@pytest.mark.parametrize("max_shared", [None, 0.5])
+def test_kedro_run_with_shipped_parameters(tmp_path: Path, max_shared: float | None) -> None:
     shipped = base_params("alpha")
-    # three sessions of data: one-session windows, and no persistence memory
+    # three sessions of data: one-session windows, and no persistence memory; with the
+    # confirmation stage the window of the session before shares no bar with today's
     params = with_overrides(
         shipped,
         {"screening.window_bars": 390, "screening.min_obs": 390,
-         "selection.persistence.enter_after": 1},
+         "selection.persistence.enter_after": 1,
+         "selection.confirmation.max_shared": max_shared},
     )  # fmt: skip
     catalog_cfg = conf_file("catalog_alpha.yml")
     assert params["universe"]["mode"] == "sector"
@@ -68,6 +72,14 @@ def test_kedro_run_with_shipped_parameters(tmp_path: Path) -> None:
     cr = catalog.load("cointegration_results")
     log = catalog.load("selection_log")
     assert cr.height == log.height == 2 * 3  # two pairs, three session closes
+    ab = log.filter(pl.col("pair_id") == "AAA_BBB").sort("test_ts")
+    if max_shared is not None:  # confirmed by the session before, whose raw p is 0.028 then 0.15
+        assert ab["confirm_pvalue"].to_list()[1:] == ab["pvalue"].to_list()[:2]
+        assert ab["pass_confirmation"].to_list() == [False, True, False]
+        assert not cr["is_cointegrated"].any()
+        assert ab["reason"][2].startswith("confirmation: p=0.1497")
+        return
+    assert ab["pass_confirmation"].null_count() == 3  # stage off
     assert set(cr.filter(pl.col("is_cointegrated"))["pair_id"]) == {"AAA_BBB"}
     sp = spreads.load().collect()
     assert set(sp["pair_id"]) == {"AAA_BBB"}  # only the selected pair gets a spread series

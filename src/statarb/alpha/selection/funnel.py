@@ -9,11 +9,13 @@ Stages, in order (docs/cointegration.md "Selection funnel"):
 3. **spread quality** - half-life, Hurst, mean crossings (:mod:`.spread_quality`);
 4. **matching** - one partner per symbol among the pairs that passed 1-3, and (with
    ``reserve_within_window``) no new partner for a leg of a pair tradable inside the candidate's
-   window (:mod:`.matching`);
-5. **persistence** - tradable after ``enter_after`` consecutive passes of 1-4, not any more after
+   window (:mod:`.matching`); a candidate wins its legs on its evidence now, confirmed or not;
+5. **confirmation** (with ``confirmation.max_shared``): raw p below its level also at the pair's
+   latest test whose window shares at most that share of the bars (:mod:`.confirmation`);
+6. **persistence** - tradable after ``enter_after`` consecutive passes of 1-5, not any more after
    ``exit_after`` consecutive failures (:mod:`.persistence`).
 
-Stages 4 and 5 run test time after test time, since a reservation at ``T`` depends on which pairs
+Stages 4 and 6 run test time after test time, since a reservation at ``T`` depends on which pairs
 were tradable before ``T``.
 
 :func:`decide` returns the statistics with every stage's pass/fail, ``streak``, ``tradable`` and a
@@ -28,6 +30,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
+from statarb.alpha.selection.confirmation import RECENT_SCHEMA, confirming_pvalues
 from statarb.alpha.selection.matching import match_legs, reserved_by
 from statarb.alpha.selection.multiple_testing import adjust_pvalues
 from statarb.alpha.selection.persistence import Carry, hysteresis
@@ -37,7 +40,8 @@ from statarb.conventions import UTC_US, split_pair_id
 SELECTION_LOG_COLUMNS = (
     "pair_id", "test_ts", "method", "n_obs", "statistic", "pvalue", "qvalue", "half_life",
     "hurst", "crossings", "pass_test", "pass_half_life", "pass_hurst", "pass_crossings",
-    "pass_matching", "streak", "tradable", "reason", "created_at",
+    "pass_matching", "streak", "tradable", "reason", "created_at", "confirm_pvalue",
+    "pass_confirmation",
 )  # fmt: skip
 COINT_COLUMNS = (
     "pair_id", "test_ts", "adf_statistic", "adf_pvalue", "johansen_trace", "johansen_pvalue",
@@ -53,7 +57,7 @@ def _by_time(stats: pl.DataFrame) -> list[np.ndarray]:
 
 
 CARRY_SCHEMA = {"pair_id": pl.String(), "ok": pl.Int64(), "bad": pl.Int64(), "on": pl.Boolean(),
-                "last_on": UTC_US}  # fmt: skip
+                "last_on": UTC_US, **RECENT_SCHEMA}  # fmt: skip
 NEVER = np.iinfo(np.int64).min  # last tradable time of a pair never tradable
 
 
@@ -97,14 +101,17 @@ class _State:
         for leg in split_pair_id(pair_id):
             self.holders.setdefault(leg, {})[pair_id] = t_us
 
-    def carry_out(self, carry: pl.DataFrame | None, group_ids: pl.Series) -> pl.DataFrame:
-        """This block's pairs updated, the pairs of earlier blocks absent here kept."""
+    def carry_out(
+        self, carry: pl.DataFrame | None, group_ids: pl.Series, recent: pl.DataFrame
+    ) -> pl.DataFrame:
+        """This block's pairs updated (``recent``: :func:`.confirmation.confirming_pvalues`'s history),
+        the pairs of earlier blocks absent here kept."""
         t = pl.Series(self.last_on)
         last = pl.select(pl.when(t != NEVER).then(t).cast(UTC_US)).to_series()
         new = pl.DataFrame(
-            {"pair_id": group_ids, "ok": self.ok, "bad": self.bad, "on": self.on, "last_on": last},
-            schema=CARRY_SCHEMA,
-        )
+            {"pair_id": group_ids, "ok": self.ok, "bad": self.bad, "on": self.on, "last_on": last}
+        ).join(recent, on="pair_id", how="left", maintain_order="left")
+        new = new.with_columns(pl.col("recent_end", "recent_p").fill_null([])).cast(CARRY_SCHEMA)
         if carry is None or carry.height == 0:
             return new
         return pl.concat([carry.filter(~pl.col("pair_id").is_in(group_ids.implode())), new])
@@ -137,14 +144,25 @@ def decide_block(
     )
     p_hl, p_hu, p_cr = passes(quality, sel.half_life, sel.hurst, sel.crossings)
     p_hl, p_hu, p_cr = p_hl & has, p_hu & has, p_cr & has
+    cf = sel.confirmation
+    on_cf = cf.max_shared is not None
+    prior, recent = np.full(n, np.nan), pl.DataFrame(schema=RECENT_SCHEMA)
+    if on_cf:
+        prior, recent = confirming_pvalues(
+            df["pair_id"], df["bars_seen"].fill_null(0).to_numpy(),
+            df["n_obs"].fill_null(0).to_numpy(), p, cf.max_shared,
+            None if carry is None else carry.select(list(RECENT_SCHEMA)),
+        )  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        p_cf = has & ((prior < cf.level) if on_cf else True)
     candidate = p_test & p_hl & p_hu & p_cr
     group_ids = df["pair_id"].unique().sort()
     state = _State(group_ids, carry)
-    p_match, streak, tradable, why_match = _match_and_persist(df, candidate, p, stat, groups,
-                                                              group_ids, state, sel)  # fmt: skip
-    passed = candidate & p_match
-    masks = {"p_test": p_test, "p_hl": p_hl, "p_hu": p_hu, "p_cr": p_cr, "p_match": p_match,
-             "has": has, "candidate": candidate, "passed": passed}  # fmt: skip
+    p_match, streak, tradable, why_match = _match_and_persist(df, candidate, p_cf, p, stat,
+                                                              groups, group_ids, state, sel)  # fmt: skip
+    passed = candidate & p_match & p_cf
+    masks = {"p_test": p_test, "p_hl": p_hl, "p_hu": p_hu, "p_cr": p_cr, "p_cf": p_cf,
+             "p_match": p_match, "has": has, "candidate": candidate, "passed": passed}  # fmt: skip
     m = pl.DataFrame({k: pl.Series(v, dtype=pl.Boolean) for k, v in masks.items()})
     c = pl.col
 
@@ -157,22 +175,26 @@ def decide_block(
         streak=pl.Series(streak),
         tradable=pl.Series(tradable),
         why_match=pl.Series(why_match, dtype=pl.String),
+        prior_p=pl.Series(prior).fill_nan(None),
     )
     decided = out.with_columns(
         pass_test=flag("p_test"),
         pass_half_life=flag("p_hl"),
         pass_hurst=flag("p_hu"),
         pass_crossings=flag("p_cr"),
+        confirm_pvalue=c("prior_p") if on_cf else pl.lit(None, pl.Float64),
+        pass_confirmation=flag("p_cf") if on_cf else pl.lit(None, pl.Boolean),
         pass_matching=flag("p_match", "candidate"),
         reason=_reason_expr(sel),
-    ).drop([*masks, "why_match"])
-    return decided, state.carry_out(carry, group_ids)
+    ).drop([*masks, "why_match", "prior_p"])
+    return decided, state.carry_out(carry, group_ids, recent)
 
 
-def _match_and_persist(df, candidate, p, stat, groups, group_ids, state: _State, sel):
+def _match_and_persist(df, candidate, confirmed, p, stat, groups, group_ids, state: _State, sel):
     """Stages 4 and 5, test time after test time: matching among that time's candidates (minus
     those whose leg is reserved for a pair tradable inside their window), then one persistence
-    step of every pair present -> ``(p_match, streak, tradable, why_match)`` per row."""
+    step of every pair present on the matched and ``confirmed`` candidates -> ``(p_match,
+    streak, tradable, why_match)`` per row."""
     n = df.height
     max_per = sel.matching.max_pairs_per_symbol
     reserve = sel.matching.reserve_within_window and max_per > 0
@@ -204,7 +226,7 @@ def _match_and_persist(df, candidate, p, stat, groups, group_ids, state: _State,
                                        stat[cand], ids, max_per)  # fmt: skip
         g = g_of[idx]
         st, on, new = hysteresis(
-            candidate[idx] & p_match[idx], np.arange(idx.size + 1), per.enter_after,
+            candidate[idx] & p_match[idx] & confirmed[idx], np.arange(idx.size + 1), per.enter_after,
             per.exit_after, Carry(state.ok[g], state.bad[g], state.on[g]),
         )  # fmt: skip
         state.ok[g], state.bad[g], state.on[g] = new
@@ -241,7 +263,7 @@ def _bound(value: float | None) -> str:
 def _reason_expr(sel) -> pl.Expr:
     """First failing stage per row, or why a pair is tradable without passing (held)."""
     c = pl.col
-    mt, hb, cb = sel.multiple_testing, sel.half_life, sel.crossings.min
+    mt, hb, cb, cf = sel.multiple_testing, sel.half_life, sel.crossings.min, sel.confirmation
     first = (
         pl.when(c("reason").is_not_null()).then(c("reason"))
         .when(~c("p_test")).then(pl.format(f"multiple_testing: {mt.method} q={{}} >= {_bound(mt.level)}",
@@ -253,6 +275,9 @@ def _reason_expr(sel) -> pl.Expr:
                                          c("crossings").cast(pl.String).fill_null("undefined")))
         .when(~c("p_match")).then(c("why_match").fill_null(
             pl.lit("matching: a leg is in a pair with stronger evidence")))
+        .when(~c("p_cf")).then(pl.format(f"confirmation: p={{}} >= {_bound(cf.level)} at the last "
+                                         f"test sharing <= {_bound(cf.max_shared)} of the window",
+                                         _g("prior_p", 4)))
         .when(~c("tradable")).then(pl.format(f"persistence: {{}} consecutive passes < "
                                              f"{sel.persistence.enter_after}", c("streak")))
         .otherwise(pl.lit(None, pl.String))
