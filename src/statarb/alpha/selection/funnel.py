@@ -62,7 +62,7 @@ NEVER = np.iinfo(np.int64).min  # last tradable time of a pair never tradable
 
 
 def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
-    """Apply funnel stages 2-5 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
+    """Apply funnel stages 2-6 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
     the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring.
 
     Vectorised (NumPy / Polars expressions, one step per test time for stages 4-5): only the
@@ -104,8 +104,8 @@ class _State:
     def carry_out(
         self, carry: pl.DataFrame | None, group_ids: pl.Series, recent: pl.DataFrame
     ) -> pl.DataFrame:
-        """This block's pairs updated (``recent``: :func:`.confirmation.confirming_pvalues`'s history),
-        the pairs of earlier blocks absent here kept."""
+        """This block's pairs updated (``recent``: the history of
+        :func:`.confirmation.confirming_pvalues`), the pairs of earlier blocks absent here kept."""
         t = pl.Series(self.last_on)
         last = pl.select(pl.when(t != NEVER).then(t).cast(UTC_US)).to_series()
         new = pl.DataFrame(
@@ -158,8 +158,9 @@ def decide_block(
     candidate = p_test & p_hl & p_hu & p_cr
     group_ids = df["pair_id"].unique().sort()
     state = _State(group_ids, carry)
-    p_match, streak, tradable, why_match = _match_and_persist(df, candidate, p_cf, p, stat,
-                                                              groups, group_ids, state, sel)  # fmt: skip
+    p_match, streak, tradable, why_match = _match_and_persist(
+        df, candidate, p_cf, p, stat, groups, group_ids, state, sel
+    )
     passed = candidate & p_match & p_cf
     masks = {"p_test": p_test, "p_hl": p_hl, "p_hu": p_hu, "p_cr": p_cr, "p_cf": p_cf,
              "p_match": p_match, "has": has, "candidate": candidate, "passed": passed}  # fmt: skip
@@ -191,10 +192,10 @@ def decide_block(
 
 
 def _match_and_persist(df, candidate, confirmed, p, stat, groups, group_ids, state: _State, sel):
-    """Stages 4 and 5, test time after test time: matching among that time's candidates (minus
+    """Stages 4 and 6, test time after test time: matching among that time's candidates (minus
     those whose leg is reserved for a pair tradable inside their window), then one persistence
-    step of every pair present on the matched and ``confirmed`` candidates -> ``(p_match,
-    streak, tradable, why_match)`` per row."""
+    step of every pair present on the matched candidates that stage 5 ``confirmed`` ->
+    ``(p_match, streak, tradable, why_match)`` per row."""
     n = df.height
     max_per = sel.matching.max_pairs_per_symbol
     reserve = sel.matching.reserve_within_window and max_per > 0
@@ -226,8 +227,8 @@ def _match_and_persist(df, candidate, confirmed, p, stat, groups, group_ids, sta
                                        stat[cand], ids, max_per)  # fmt: skip
         g = g_of[idx]
         st, on, new = hysteresis(
-            candidate[idx] & p_match[idx] & confirmed[idx], np.arange(idx.size + 1), per.enter_after,
-            per.exit_after, Carry(state.ok[g], state.bad[g], state.on[g]),
+            candidate[idx] & p_match[idx] & confirmed[idx], np.arange(idx.size + 1),
+            per.enter_after, per.exit_after, Carry(state.ok[g], state.bad[g], state.on[g]),
         )  # fmt: skip
         state.ok[g], state.bad[g], state.on[g] = new
         streak[idx], tradable[idx] = st, on
