@@ -76,7 +76,7 @@ def confirming_pvalues(
             "p": np.asarray(pvalue, np.float64),
             "row": np.arange(n, dtype=np.int64),
             "limit": confirm_limit(bars_seen, n_obs, max_shared),
-        }  # fmt: skip
+        }
     )
     hist = [cur.select("pair_id", "end", "p")]
     if recent is not None and recent.height:
