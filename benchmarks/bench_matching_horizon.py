@@ -1,9 +1,10 @@
 """Measurement: leg matching over the window, three rules replayed on finished runs.
 
 The funnel's matching stage (docs/cointegration.md "Selection funnel") keeps one partner per
-symbol at each test time. This script replays stages 4-5 (matching, persistence) from each
+symbol at each test time. This script replays stages 4 and 6 (matching, persistence) from each
 project's ``selection_log`` (its logged stage 1-3 passes, p-values and statistics, and the
-confirmation stage's pass where it ran) under three rules and prints the pair-level precision and recall of the tradable set for each:
+confirmation stage's pass where it ran) under three rules and prints the pair-level precision
+and recall of the tradable set for each:
 
 * ``per_test``: matching among the candidates of one test time only (``reserve_within_window:
   false``);

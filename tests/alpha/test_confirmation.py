@@ -1,4 +1,4 @@
-"""Funnel stage 3b, confirmation on an earlier window: the prior p-value of each row against its
+"""Funnel stage 5, confirmation on an earlier window: the prior p-value of each row against its
 plain twin (with and without block cuts), the stage's place in the funnel and its reason, and
 blocks of test times giving the rows of one whole run."""
 

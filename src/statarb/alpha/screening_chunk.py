@@ -159,8 +159,7 @@ def chunk_stats(
     """Statistics rows (``statarb.alpha.screening.STATS_SCHEMA`` without ``test_ts`` order, and
     ``window_first_row``, the row of ``cols`` where the window starts, -1 for an empty window,
     in place of ``window_start``; ``bars_seen``, the pair's usable rows before the test's end row)
-    of ``pairs`` (``pair_id``, column of leg A, column of leg B in
-    ``cols``) at every test time."""
+    of ``pairs`` (``pair_id``, column of leg A, column of leg B in ``cols``) at every test time."""
     n_t = end_rows.size
     series, ends, lengths, reasons, live, firsts = [], [], [], [], [], []
     chunk_legs = _Legs(cols)

@@ -1,1 +1,2 @@
-"""The pair-selection funnel: test, multiple testing, spread quality, matching, persistence."""
+"""The pair-selection funnel: test, multiple testing, spread quality, matching, confirmation, persistence
+(stage numbers as in :mod:`.funnel`)."""

@@ -1,4 +1,4 @@
-"""Funnel stage 3b: confirmation on an earlier, partly disjoint window.
+"""Funnel stage 5 (optional): confirmation on an earlier, partly disjoint window.
 
 Consecutive test times of the walk-forward screening share almost all their bars (a 20-session
 window moved by one session keeps 95 % of them), so the ``enter_after`` consecutive passes of the
@@ -101,17 +101,13 @@ def confirming_pvalues(
         .sort("row")
     )
     prior = got["p_right"].fill_null(np.nan).to_numpy().astype(np.float64)
-    last = cur.group_by("pair_id").agg(pl.col("limit").max().alias("lim"))
+    # limits only grow, so a later row can use the test at the last row's limit and those after
+    last = cur.group_by("pair_id").agg(lim=pl.col("limit").max())
+    floor = pl.col("end").filter(pl.col("end") <= pl.col("lim")).max().over("pair_id")
     keep = (
-        tests.join(last, on="pair_id", how="left")
-        .with_columns(lim=pl.col("lim").fill_null(np.iinfo(np.int64).min))
-        .filter(
-            (pl.col("end") > pl.col("lim"))
-            | (
-                pl.col("end")
-                == pl.col("end").filter(pl.col("end") <= pl.col("lim")).max().over("pair_id")
-            )
-        )  # fmt: skip
+        tests.join(last, on="pair_id", how="left").filter(
+            pl.col("lim").is_null() | (pl.col("end") >= floor.fill_null(-1))
+        )  # ends >= 0
     )
     recent_out = keep.group_by("pair_id", maintain_order=True).agg(
         recent_end=pl.col("end"), recent_p=pl.col("p")

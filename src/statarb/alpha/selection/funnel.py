@@ -65,7 +65,7 @@ def decide(stats: pl.DataFrame, sel) -> pl.DataFrame:
     """Apply funnel stages 2-6 to ``stats`` (:data:`statarb.alpha.screening.STATS_SCHEMA`) with
     the :class:`statarb.alpha.config.SelectionConfig` ``sel``; see the module docstring.
 
-    Vectorised (NumPy / Polars expressions, one step per test time for stages 4-5): only the
+    Vectorised (NumPy / Polars expressions, one step per test time for stages 4 and 6): only the
     candidates of stage 4 and the tradable pairs (a small share of the rows) go through Python,
     so a universe with millions of pair-tests stays in columnar memory."""
     return decide_block(stats, sel)[0]
@@ -121,8 +121,8 @@ def decide_block(
     stats: pl.DataFrame, sel, carry: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`decide` on one block of test times -> ``(decided, carry_out)``. Stages 2-3 are per
-    test time, so they need only this block; matching and persistence continue each pair's
-    timeline (and the legs' reservations) from ``carry`` (:data:`CARRY_SCHEMA`, the previous
+    test time, so they need only this block; matching, confirmation and persistence continue each
+    pair's timeline (the legs' reservations, the recent tests) from ``carry`` (:data:`CARRY_SCHEMA`, the previous
     block's ``carry_out``; ``None`` for the first block). Blocks of consecutive test times,
     decided in order, give exactly the rows of :func:`decide` on their concatenation (tested), so
     the funnel can stream a universe by blocks of test times in memory bounded by one block."""

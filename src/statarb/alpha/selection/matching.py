@@ -1,4 +1,4 @@
-"""Funnel stage 3: one partner per symbol (leg exclusivity) at each test time.
+"""Funnel stage 4: one partner per symbol (leg exclusivity) at each test time.
 
 A symbol with a large idiosyncratic stationary component - such as leg A of a truly cointegrated
 pair ``A_B``, built as ``A = alpha + beta B + s`` - makes many of its other pairs ``A_C`` look

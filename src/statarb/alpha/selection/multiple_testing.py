@@ -1,4 +1,4 @@
-"""Funnel stage 1b: multiple-testing control across the universe at each test time.
+"""Funnel stage 2: multiple-testing control across the universe at each test time.
 
 At each test time ``T`` every pair with a valid p-value is one hypothesis; the adjusted p-values
 ("q-values" for Benjamini-Hochberg) are kept in ``selection_log.qvalue`` and a pair passes when its

@@ -1,4 +1,4 @@
-"""Funnel stage 4: persistence / hysteresis of the decision (kernel in ``kernels.persistence``)."""
+"""Funnel stage 6: persistence / hysteresis of the decision (kernel in ``kernels.persistence``)."""
 
 from __future__ import annotations
 

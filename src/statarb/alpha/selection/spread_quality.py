@@ -1,4 +1,4 @@
-"""Funnel stage 2: spread-quality filters (Sarmento & Horta 2020).
+"""Funnel stage 3: spread-quality filters (Sarmento & Horta 2020).
 
 A pair that passes the cointegration test must also have a spread worth trading
 (Sarmento, S. M. & Horta, N. 2020, *A Machine Learning based Pairs Trading Investment Strategy*,
