@@ -1,7 +1,7 @@
 """Measurement: confirmation on an earlier, partly disjoint window, replayed on finished runs.
 
 A candidate remedy for the funnel's remaining false pairs (docs/cointegration.md "Measured"),
-now the funnel's optional confirmation stage (``alpha.selection.confirmation``, which counts
+now the funnel's confirmation stage (``alpha.selection.confirmation``, which counts
 shared bars instead of test times; this replay is how it was first measured): a pair passes at
 test ``t`` only if it passes stages 1-3 and matching at ``t`` (as run) **and** its raw p-value
 (the intersection-union p of the configured tests, before the multiple-testing correction) was

@@ -35,7 +35,9 @@ def make_project(root: Path, db_url: str | None = None, *, src: bool = False) ->
 def generated_project(root: Path, monkeypatch, n_symbols: int, n_days: int) -> tuple[Path, str]:
     """A project at ``root`` for real ``kedro run``s (its own SQLite store, generated raw files
     of ``n_symbols`` x ``n_days``, the current directory moved there); returns
-    ``(root, database URL)``. The package is the installed one (an empty ``src/``)."""
+    ``(root, database URL)``. The package is the installed one (an empty ``src/``). The
+    confirmation stage is off (``conf/local``): a sample of a few windows is shorter than its delay
+    of half a window plus the persistence passes, so nothing would be selected."""
     from statarb.synthetic.config import load_config
     from statarb.synthetic.generator import generate
 
@@ -44,6 +46,9 @@ def generated_project(root: Path, monkeypatch, n_symbols: int, n_days: int) -> t
     (root / "pyproject.toml").write_text(
         '[tool.kedro]\npackage_name = "statarb"\nproject_name = "statarb"\n'
         'kedro_init_version = "1.7.0"\nsource_dir = "src"\n'
+    )
+    (root / "conf" / "local" / "parameters_alpha.yml").write_text(
+        yaml.safe_dump({"alpha": {"selection": {"confirmation": {"max_shared": None}}}})
     )
     monkeypatch.chdir(root)
     monkeypatch.delenv("STATARB_DB_URL", raising=False)

@@ -181,6 +181,8 @@ def test_expanding_ols_beta_matches_statsmodels() -> None:
 # parameters, 16 symbols in 2 sectors (7 pairs: 4 constant, 1 linear drift, 1 random-walk drift,
 # 1 break), 36 sessions. Time scales shrink together: screening window 10 sessions instead of 20 and
 # half-lives up to 120 bars instead of 240 (same window / half-life ratio >= 32 as the default).
+# The confirmation stage is off here: its delay (half a window plus the persistence passes) is 8 of
+# the break pair's 9 pre-break tests on 36 sessions; test_confirmation_on_reduced_data runs it.
 RECOVERY_DAYS = 36
 WINDOW_SCALE = 0.5
 # Constant-beta pairs: Kalman beta RMSE <= 1.5 x the RMSE of the expanding-window OLS beta on the
@@ -210,6 +212,8 @@ def recovery_run() -> dict:
     scr["window_bars"] = int(scr["window_bars"] * WINDOW_SCALE)
     scr["min_obs"] = int(scr["min_obs"] * WINDOW_SCALE)
     params["schedule"]["mode"] = "session_close"
+    shipped = copy.deepcopy(params)
+    params["selection"]["confirmation"]["max_shared"] = None
 
     data = build(cfg)
     m = data.market
@@ -258,6 +262,7 @@ def recovery_run() -> dict:
     return {
         "market": m,
         "inputs": (data, params, panel, universe, coint, spreads, beta_paths),
+        "shipped": shipped,
         "selection_log": sel_log,
         "classified": cl,
         "summary": rc.summarize(cl),
@@ -285,6 +290,26 @@ def test_true_pairs_found(recovery_run) -> None:
     # the funnel needs 3 consecutive passes before a pair trades: 2 of ~27 eligible tests lost
     assert s.per_test_recall >= 0.75
     assert s.flag_precision >= 0.9
+
+
+def test_confirmation_on_reduced_data(recovery_run) -> None:
+    """With the shipped confirmation stage no pair without a relation is tradable and 6 of 7
+    constructed pairs still are; its delay costs tradable tests on a sample this short
+    (docs/cointegration.md "Measured")."""
+    _, _, panel, universe, *_ = recovery_run["inputs"]
+    params = recovery_run["shipped"]
+    assert params["selection"]["confirmation"]["max_shared"] is not None
+    schedule = nodes.build_alpha_schedule(panel, params)
+    coint, log = concat_blocks(nodes.screen_universe(panel, universe, schedule, params))
+    assert log["pass_confirmation"].null_count() < log.height  # the stage ran
+    truth = rc.truth_frame(pairs_truth(recovery_run["inputs"][0]))
+    times = panel["datetime"]
+    on = rc.summarize(rc.classify_tests(coint, truth, times, params["screening"]["window_bars"]))
+    off = recovery_run["summary"]
+    print("\nrecovery (reduced, confirmation on):", on.as_dict())
+    assert on.fpr_pairs == 0.0 and on.fpr == 0.0
+    assert on.n_found >= 6
+    assert on.per_test_recall < off.per_test_recall
 
 
 def test_broken_pair_stops_being_cointegrated(recovery_run) -> None:

@@ -33,6 +33,7 @@ NO_FUNNEL = {
     "selection__matching__max_pairs_per_symbol": 0,
     "selection__persistence__enter_after": 1,
     "selection__persistence__exit_after": 1,
+    "selection__confirmation__max_shared": None,
 }
 
 

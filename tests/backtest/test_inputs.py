@@ -159,3 +159,18 @@ def test_realistic_pair_from_frames_reference_equals_numba() -> None:
     assert not (gated & (a.sig_dir != 0)).any()  # no entry while the pair is not cointegrated
     for k, v in a.arrays().items():
         np.testing.assert_array_equal(v, b.arrays()[k], err_msg=k)
+
+
+def test_no_tradable_pair_names_the_log_and_the_delay() -> None:
+    """A run whose funnel selected nothing stops with where to look and what to change."""
+    from statarb.pipelines.backtest.nodes import select_pairs
+
+    universe = pl.DataFrame({"pair_id": ["AAA_BBB", "CCC_DDD"]})
+    coint = pl.DataFrame({"pair_id": ["AAA_BBB", "CCC_DDD"], "is_cointegrated": [False, False]})
+    spreads = pl.DataFrame({"pair_id": ["AAA_BBB"]})
+    with pytest.raises(BacktestInputError, match="no tradable pair") as err:
+        select_pairs("all", universe, coint, spreads)
+    assert "selection_log.reason" in str(err.value)
+    assert "alpha.selection.confirmation.max_shared: null" in str(err.value)
+    ok = coint.with_columns(is_cointegrated=pl.col("pair_id") == "AAA_BBB")
+    assert select_pairs("all", universe, ok, spreads) == ["AAA_BBB"]

@@ -88,9 +88,12 @@ def _make_project(tmp_path_factory: pytest.TempPathFactory, db_url: str | None) 
     shutil.copy(REPO / "conf" / "base" / "credentials.yml", root / "conf" / "base")
     (root / "conf" / "local").mkdir(exist_ok=True)
     # 15 sessions of data: screen on 5-session windows (the shipped 20-session window would leave
-    # the funnel nothing to test); the local environment overlays base key by key
+    # the funnel nothing to test) without the confirmation stage (its delay of half a window plus
+    # the persistence passes leaves no pair of 10 symbols tradable on 10 test sessions); the local
+    # environment overlays base key by key
     (root / "conf" / "local" / "parameters_alpha.yml").write_text(
         "alpha:\n  screening:\n    window_bars: 1950\n    min_obs: 1950\n"
+        "  selection:\n    confirmation:\n      max_shared: null\n"
     )
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(REPO / name, root / name)

@@ -69,6 +69,7 @@ PARAMS = with_overrides(
         "screening.min_obs": 100,
         "screening.tests": ["eg"],  # one test: a 390-bar window of a fast pair (the mechanics)
         "selection.persistence.enter_after": 1,
+        "selection.confirmation.max_shared": None,  # 3 sessions: too short (test_no_look_ahead)
         "kalman.delta": 1e-9,
         "kalman.r_frac": 0.005,
         "kalman.emit_state": True,
@@ -201,11 +202,13 @@ def _stamped_upto(
     return res
 
 
-def test_no_look_ahead(bars, out) -> None:
+@pytest.mark.parametrize("max_shared", [None, 0.5])
+def test_no_look_ahead(bars, out, max_shared) -> None:
     """Perturb every bar not yet known at t; every decision stamped <= t is bit-identical, and so
     is every value stamped <= t of the pairs that get series in both runs. (Which pairs get a
     series is decided over the whole run - any test time - and documented as such; the backtest
-    trades a pair at t only when the decision as of t allows it.)"""
+    trades a pair at t only when the decision as of t allows it.) With the confirmation stage on,
+    no pair of this short market is tradable by t: the stage's earlier p-values are compared."""
     t = datetime(2026, 3, 3, 17, 15, tzinfo=UTC)  # mid-session, between schedule points
     rng = np.random.default_rng(99)
     later = pl.col("datetime") + MIN > t
@@ -216,15 +219,27 @@ def test_no_look_ahead(bars, out) -> None:
         .otherwise(pl.col("close"))
         .alias("close")
     )
-    params = with_overrides(PARAMS, {"selection.multiple_testing.method": "none"})
+    params = with_overrides(
+        PARAMS,
+        {"selection.multiple_testing.method": "none",
+         "selection.confirmation.max_shared": max_shared},
+    )  # fmt: skip
     ref_out, got_out = run_nodes(bars, params), run_nodes(pert, params)
     both = set(ref_out["spread_series"]["pair_id"]) & set(got_out["spread_series"]["pair_id"])
-    assert "AAA_BBB" in both
     got, ref = _stamped_upto(got_out, t, both), _stamped_upto(ref_out, t, both)
-    assert ref["spread_series"].height > 0 and ref["ou_params"].height > 0
-    assert ref["cointegration_results"]["is_cointegrated"].any()
+    if max_shared is None:
+        assert "AAA_BBB" in both
+        assert ref["spread_series"].height > 0 and ref["ou_params"].height > 0
+        assert ref["cointegration_results"]["is_cointegrated"].any()
+    else:
+        assert ref["selection_log"]["confirm_pvalue"].is_not_null().any()
     for k in ref:
         assert got[k].equals(ref[k], null_equal=True), k
+    if max_shared is not None:  # the perturbation changes the later confirmations
+        later_p = [o["selection_log"].filter(pl.col("test_ts") > t)["confirm_pvalue"]
+                   for o in (ref_out, got_out)]  # fmt: skip
+        assert not later_p[0].equals(later_p[1])
+        return
     # and the perturbation does change later outputs (the test can fail)
     after = got_out["spread_series"].filter(~(pl.col("datetime") + MIN <= t))
     before = ref_out["spread_series"].filter(~(pl.col("datetime") + MIN <= t))

@@ -51,6 +51,7 @@ def _params() -> dict:
     alpha["screening"].update(window_bars=780, min_obs=390)
     alpha["selection"]["multiple_testing"]["method"] = "none"
     alpha["selection"]["persistence"].update(enter_after=1, exit_after=1)
+    alpha["selection"]["confirmation"]["max_shared"] = None
     alpha["selection"]["hurst"]["max"] = None
     alpha["selection"]["crossings"]["min"] = 0
     return params

@@ -1,4 +1,4 @@
-"""Funnel stage 5 (optional): confirmation on an earlier, partly disjoint window.
+"""Funnel stage 5: confirmation on an earlier, partly disjoint window.
 
 Consecutive test times of the walk-forward screening share almost all their bars (a 20-session
 window moved by one session keeps 95 % of them), so the ``enter_after`` consecutive passes of the

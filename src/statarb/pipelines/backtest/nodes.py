@@ -47,7 +47,11 @@ def select_pairs(
         if not pairs:
             raise BacktestInputError(
                 "backtest: no tradable pair (none in pair_universe is cointegrated in "
-                "cointegration_results and has spread_series rows)"
+                "cointegration_results and has spread_series rows); selection_log.reason gives "
+                "each pair's failing funnel stage. On a sample of a few screening windows the "
+                "confirmation and persistence stages can leave none (their delay is half a "
+                "window plus alpha.selection.persistence.enter_after tests; "
+                "alpha.selection.confirmation.max_shared: null turns confirmation off)"
             )
         return pairs
     pairs = [requested] if isinstance(requested, str) else list(requested)
