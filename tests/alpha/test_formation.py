@@ -88,3 +88,15 @@ def test_no_look_ahead_in_formation_mode():
     )
     ou_keep = (pl.col("window_end") <= t) & pl.col("pair_id").is_in(sorted(both))
     assert oup.filter(ou_keep).drop("created_at").equals(oup2.filter(ou_keep).drop("created_at"))
+
+
+def test_formation_with_confirmation_warns_once(caplog):
+    """Formation mode with the confirmation stage on is allowed but named as a measured loss."""
+    bars = make_bars(n_days=2)
+    panel = nodes.build_price_panel(bars.lazy(), nodes.build_universe(SYMBOLS, None, FORM))
+    on = with_overrides(FORM, {"selection.confirmation.max_shared": 0.5})
+    with caplog.at_level("WARNING", logger="statarb.pipelines.alpha.nodes"):
+        nodes.build_alpha_schedule(panel, FORM)
+        assert "max_shared" not in caplog.text
+        nodes.build_alpha_schedule(panel, on)
+    assert caplog.text.count("mode formation with confirmation.max_shared 0.5") == 1

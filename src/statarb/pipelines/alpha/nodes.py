@@ -95,6 +95,14 @@ def build_price_panel(bars_adjusted: pl.LazyFrame, pair_universe: pl.DataFrame) 
 def build_alpha_schedule(panel: pl.DataFrame, params: dict[str, Any]) -> pl.DataFrame:
     """Screening / OU / Kalman-window schedule ``test_ts`` (``alpha.schedule``)."""
     cfg = _cfg(params)
+    sel = cfg.selection
+    if sel.mode == "formation" and sel.confirmation.max_shared is not None:
+        log.warning(
+            "alpha.selection.mode formation with confirmation.max_shared %s: persistence over "
+            "formation periods already spans the confirming window, the stage on top delays "
+            "entry (measured: fewer pairs found, docs/cointegration.md); set max_shared: null",
+            sel.confirmation.max_shared,
+        )
     return pl.DataFrame(
         {"test_ts": build_schedule(panel["datetime"], cfg.schedule, _interval(cfg))}
     )
