@@ -128,6 +128,37 @@ def test_classification_and_summary_match_brute_force() -> None:
     )
 
 
+def test_seed_row_names_missed_and_spurious_pairs() -> None:
+    from statarb.alpha.recovery_cli import seed_row
+
+    coint, truth, bars = _toy_results()
+    cl = rc.classify_tests(coint, truth, bars, 100)
+    by_pair = rc.recovery_by_pair(cl)
+    rep = {
+        "summary": rc.summarize(cl),
+        "by_pair": by_pair.filter(pl.col("cointegrated")),
+        "spurious": rc.spurious_tradable(by_pair),
+    }  # as recovery_report builds it
+    row = seed_row(3, rep)
+    full = cl.filter(pl.col("phase") != "partial")
+    flagged = set(full.filter(pl.col("is_cointegrated"))["pair_id"].to_list())
+    pre = set(cl.filter(pl.col("is_cointegrated") & (pl.col("phase") == "pre"))["pair_id"])
+    real = {"A_B", "C_D"}
+    assert row["seed"] == 3 and row["recall"] == len(pre & real) / 2
+    assert row["missed"] == ",".join(sorted(real - pre))
+    assert row["spurious"] == ",".join(sorted(flagged - real))
+    assert row["spurious"]  # the toy flags its unrelated pairs at random: the test can fail
+
+
+def test_recovery_params_need_seeds() -> None:
+    from click.testing import CliRunner
+
+    from statarb.alpha.recovery_cli import recovery_cli
+
+    res = CliRunner().invoke(recovery_cli, ["--params", "alpha.ou.min_obs=10"])
+    assert res.exit_code != 0 and "--params needs --seeds" in res.output
+
+
 def test_classify_rejects_pairs_missing_from_truth() -> None:
     coint, truth, bars = _toy_results()
     with pytest.raises(ValueError, match="absent from the ground truth"):
@@ -409,3 +440,4 @@ def test_store_report_and_cli(recovery_run, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "recall: 1.0000" in res.output and "beta_rmse" in res.output
     assert "precision: 1.0000" in res.output
+    assert "spurious pairs in the tradable set: none" in res.output

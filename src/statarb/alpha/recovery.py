@@ -351,6 +351,13 @@ def expanding_ols_beta(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def spurious_tradable(by_pair: pl.DataFrame) -> list[str]:
+    """The pairs without a constructed relation in the tradable set (:func:`recovery_by_pair`
+    rows of every pair), sorted."""
+    rows = by_pair.filter(~pl.col("cointegrated") & pl.col("tradable"))
+    return sorted(rows["pair_id"].to_list())
+
+
 def recovery_report(
     coint: pl.DataFrame,
     spread_series: pl.DataFrame | pl.LazyFrame,
@@ -362,13 +369,16 @@ def recovery_report(
     bar_interval: timedelta = timedelta(minutes=1),
     level: float = 0.05,
 ) -> dict[str, Any]:
-    """Everything above in one call: ``summary`` (:class:`RecoverySummary`), ``by_pair``,
-    ``fpr_by_legs`` and ``beta_rmse`` (burn-in defaults to ``window_bars``)."""
+    """Everything above in one call: ``summary`` (:class:`RecoverySummary`), ``by_pair`` (the
+    constructed pairs), ``spurious`` (:func:`spurious_tradable`), ``fpr_by_legs`` and
+    ``beta_rmse`` (burn-in defaults to ``window_bars``)."""
     cl = classify_tests(coint, truth, bar_times, window_bars, bar_interval)
     burn = window_bars if burn_in_bars is None else burn_in_bars
+    by_pair = recovery_by_pair(cl)
     return {
         "summary": summarize(cl, level),
-        "by_pair": recovery_by_pair(cl).filter(pl.col("cointegrated")),
+        "by_pair": by_pair.filter(pl.col("cointegrated")),
+        "spurious": spurious_tradable(by_pair),
         "fpr_by_legs": fpr_by_leg_exposure(cl),
         "beta_rmse": beta_rmse(spread_series, beta_paths, truth, burn),
     }

@@ -80,6 +80,7 @@ def _print_report(rep: dict[str, Any]) -> None:
             click.echo(f"{k:>20}: {v:.4f}" if isinstance(v, float) else f"{k:>20}: {v}")
         cols = ["pair_id", "kind", "n_pre", "flag_rate_pre", "found", "n_post", "flag_rate_post"]
         click.echo(f"\nby_pair\n{rep['by_pair'].select(cols)}")
+        click.echo(f"\nspurious pairs in the tradable set: {', '.join(rep['spurious']) or 'none'}")
         for name in ("fpr_by_legs", "beta_rmse"):
             click.echo(f"\n{name}\n{rep[name]}")
         if "pnl" in rep:
@@ -88,8 +89,11 @@ def _print_report(rep: dict[str, Any]) -> None:
                 click.echo(f"{k:>24}: {v:.4f}" if isinstance(v, float) else f"{k:>24}: {v}")
 
 
-def _seed_project(project: Path, seed: int, out: Path, pipelines: str) -> Path:
-    """Copy the project's configuration to ``out``, generate ``seed`` and run ``pipelines``."""
+def _seed_project(
+    project: Path, seed: int, out: Path, pipelines: str, params: str | None = None
+) -> Path:
+    """Copy the project's configuration to ``out``, generate ``seed`` and run ``pipelines``
+    (with ``kedro run --params params`` when given)."""
     shutil.copytree(
         project / "conf", out / "conf", ignore=shutil.ignore_patterns("credentials.yml")
     )
@@ -104,7 +108,7 @@ def _seed_project(project: Path, seed: int, out: Path, pipelines: str) -> Path:
     env = {k: v for k, v in os.environ.items() if k != "STATARB_DB_URL"}
     for args in (
         ["statarb", "generate", "--seed", str(seed)],
-        ["kedro", "run", "--pipelines", pipelines],
+        ["kedro", "run", "--pipelines", pipelines, *(["--params", params] if params else [])],
     ):
         proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=out, env=env,
                               capture_output=True, text=True, check=False)  # fmt: skip
@@ -115,21 +119,35 @@ def _seed_project(project: Path, seed: int, out: Path, pipelines: str) -> Path:
     return out
 
 
-def seeds_table(project: Path, seeds: list[int], keep: Path | None = None) -> pl.DataFrame:
-    """One row per seed: the headline recovery and PnL-split numbers of a full run."""
+def seed_row(seed: int, rep: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of one seed's :func:`report_from_store` report, with the constructed
+    pairs never tradable at an eligible test (``missed``) and the tradable pairs without a
+    relation (``spurious``), comma-separated."""
+    s, by = rep["summary"], rep["by_pair"]
+    missed = by.filter(pl.col("cointegrated") & ~pl.col("found").fill_null(False))["pair_id"]
+    row = {"seed": seed, "precision": s.precision, "recall": s.recall,
+           "n_tradable": s.n_tradable, "flag_precision": s.flag_precision,
+           "fpr": s.fpr, "raw_fpr": s.raw_fpr, "post_break_rate": s.post_break_rate,
+           "missed": ",".join(missed.sort()), "spurious": ",".join(rep["spurious"])}  # fmt: skip
+    row.update({k: v for k, v in rep.get("pnl_summary", {}).items() if k != "run_id"})
+    return row
+
+
+def seeds_table(
+    project: Path, seeds: list[int], keep: Path | None = None, params: str | None = None
+) -> pl.DataFrame:
+    """One row per seed (:func:`seed_row`) of a full run on that seed, with ``kedro run
+    --params params`` when given."""
     rows = []
     for seed in seeds:
         base = Path(tempfile.mkdtemp(prefix=f"statarb_seed{seed}_", dir=keep))
         try:
             click.echo(f"seed {seed}: generate + kedro run in {base} ...", err=True)
-            _seed_project(project, seed, base / "p", "ingestion,preprocessing,alpha,backtest")
+            _seed_project(
+                project, seed, base / "p", "ingestion,preprocessing,alpha,backtest", params
+            )
             rep = report_from_store(base / "p", f"sqlite:///{base / 'p/data/statarb.db'}")
-            s = rep["summary"]
-            row = {"seed": seed, "precision": s.precision, "recall": s.recall,
-                   "n_tradable": s.n_tradable, "flag_precision": s.flag_precision,
-                   "fpr": s.fpr, "raw_fpr": s.raw_fpr, "post_break_rate": s.post_break_rate}  # fmt: skip
-            row.update({k: v for k, v in rep.get("pnl_summary", {}).items() if k != "run_id"})
-            rows.append(row)
+            rows.append(seed_row(seed, rep))
         finally:
             if keep is None:
                 shutil.rmtree(base, ignore_errors=True)
@@ -144,11 +162,24 @@ def seeds_table(project: Path, seeds: list[int], keep: Path | None = None) -> pl
     help="Comma-separated generator seeds: run each in a throw-away copy of the project and "
     "print one line per seed (takes about a minute per seed).",
 )
+@click.option(
+    "--params",
+    "params",
+    default=None,
+    help="With --seeds: runtime parameters for every seed's `kedro run`, as `kedro run --params` "
+    'takes them (e.g. "alpha.selection.confirmation.max_shared=null").',
+)
 @storage_errors
-def recovery_cli(project: str, env: str | None, db_url: str | None, seeds: str | None) -> None:
+def recovery_cli(
+    project: str, env: str | None, db_url: str | None, seeds: str | None, params: str | None
+) -> None:
     """Ground-truth recovery of the last alpha run and backtest on synthetic data (docs/alpha.md)."""
+    if params and not seeds:
+        raise click.UsageError("--params needs --seeds (it configures the seed runs)")
     if seeds:
-        table = seeds_table(Path(project).resolve(), [int(s) for s in seeds.split(",")])
+        table = seeds_table(
+            Path(project).resolve(), [int(s) for s in seeds.split(",")], params=params
+        )
         with pl.Config(tbl_rows=50, tbl_cols=30, tbl_width_chars=200, float_precision=4):
             click.echo(table)
         return
