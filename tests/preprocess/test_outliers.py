@@ -11,6 +11,9 @@ import polars as pl
 import pytest
 
 from statarb.preprocess import flag_outliers, hampel_flags
+from statarb.preprocess.outliers import _run_starts
+from statarb.preprocess.outliers_ref import hampel_return_partition_nb
+from statarb.preprocess.outliers_ref import hampel_return_ref as ref_return
 
 
 def ref_level(x, sym, sess, window, k, min_periods, floor_rel, centered):
@@ -30,35 +33,6 @@ def ref_level(x, sym, sess, window, k, min_periods, floor_rel, centered):
         med = statistics.median(w)
         scale = max(1.4826 * statistics.median([abs(v - med) for v in w]), floor_rel * abs(med))
         out.append(int(abs(x[i] - med) > k * scale))
-    return out
-
-
-def ref_return(x, sym, sess, window, k, min_periods, floor_rel):
-    """Hampel identifier on log-returns against the last accepted close (module docstring)."""
-    out, accepted, ref, prev_flag = [], [], None, False
-    for i in range(len(x)):
-        if i == 0 or sym[i] != sym[i - 1]:
-            accepted = []
-        if i == 0 or sym[i] != sym[i - 1] or sess[i] != sess[i - 1]:
-            ref, prev_flag = x[i], False
-            out.append(0)
-            continue
-        r = math.log(x[i] / ref)
-        w = accepted[-window:]
-        flag = False
-        if len(w) >= min_periods:
-            med = statistics.median(w)
-            scale = max(1.4826 * statistics.median([abs(v - med) for v in w]), floor_rel)
-            if abs(r - med) > k * scale:
-                step = math.log(x[i] / x[i - 1])
-                flag = not (prev_flag and abs(step - med) <= k * scale)
-                if not flag:
-                    r = step
-        out.append(int(flag))
-        if not flag:
-            accepted.append(r)
-            ref = x[i]
-        prev_flag = flag
     return out
 
 
@@ -111,6 +85,23 @@ def test_return_method_equals_reference(seed):
         x, sym, None, method="return", window=15, k=4.0, min_periods=5, floor_rel=1e-5
     )
     assert got_ns.tolist() == ref_return(list(x), sym, np.zeros_like(sym), 15, 4.0, 5, 1e-5)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_return_method_equals_reference_at_the_shipped_window(seed):
+    """The sorted-window kernel at window 31 / min_periods 10 on a long series with ticks (many
+    equal returns, so removals and medians meet ties), spikes, level shifts and session starts."""
+    rng = np.random.default_rng(seed)
+    x, sym, sess = _random_prices(rng, 4000, n_sym=2, n_sess=6)
+    x = np.round(x, 2)  # one-cent ticks: equal returns, zero MADs
+    x[2000:] *= 1.1
+    got = hampel_flags(x, sym, sess, method="return", window=31, k=6.0, min_periods=10)
+    want = ref_return(list(x), sym, sess, 31, 6.0, 10, 1e-5)
+    assert got.tolist() == want
+    assert sum(want) > 0
+    starts_sym, starts_sess = _run_starts(sym), _run_starts(sess)
+    old = hampel_return_partition_nb(x, starts_sym, starts_sess, 31, 6.0, 10, 1e-5)
+    assert old.tolist() == want
 
 
 def _session_frame(rng, n_days=20, per=390, sigma_day=0.015):

@@ -67,11 +67,52 @@ def _hampel_level_kernel(x, seg_start, seg_end, window, k, min_periods, floor_re
 
 
 @njit(cache=True)
+def _sorted_insert(s, m, v):
+    """Insert ``v`` into the sorted ``s[:m]`` (``s`` has room for ``m + 1``)."""
+    j = np.searchsorted(s[:m], v)
+    for t in range(m, j, -1):
+        s[t] = s[t - 1]
+    s[j] = v
+
+
+@njit(cache=True)
+def _sorted_remove(s, m, v):
+    """Remove one value equal to ``v`` from the sorted ``s[:m]``."""
+    j = np.searchsorted(s[:m], v)
+    for t in range(j, m - 1):
+        s[t] = s[t + 1]
+
+
+@njit(cache=True)
+def _median_mad(s, m):
+    """Median and median absolute deviation of the sorted ``s[:m]``, with the same floats as
+    ``statistics.median`` (mean of the two middle values when ``m`` is even): the deviations
+    ``med - s[i]`` left of the median and ``s[j] - med`` right of it are two increasing runs, merged
+    up to the middle instead of sorting them."""
+    h = m // 2
+    med = s[h] if m % 2 else (s[h - 1] + s[h]) / 2
+    j = np.searchsorted(s[:m], med)
+    i = j - 1
+    prev = 0.0
+    cur = 0.0
+    for _ in range(h + 1):
+        if i >= 0 and (j >= m or med - s[i] <= s[j] - med):
+            d = med - s[i]
+            i -= 1
+        else:
+            d = s[j] - med
+            j += 1
+        prev = cur
+        cur = d
+    return med, (cur if m % 2 else (prev + cur) / 2)
+
+
+@njit(cache=True)
 def _hampel_return_kernel(x, new_symbol, new_session, window, k, min_periods, floor_rel):
     n = x.size
     out = np.zeros(n, np.int8)
-    buf = np.empty(window)  # ring buffer of accepted log-returns
-    tmp = np.empty(window)
+    buf = np.empty(window)  # ring buffer of accepted log-returns (arrival order)
+    srt = np.empty(window + 1)  # the same values, sorted (one slot spare for the insert)
     cnt = 0
     pos = 0
     ref = 0.0
@@ -87,12 +128,8 @@ def _hampel_return_kernel(x, new_symbol, new_session, window, k, min_periods, fl
         r = np.log(x[i] / ref)
         flag = False
         if cnt >= min_periods:
-            for j in range(cnt):
-                tmp[j] = buf[j]
-            med = np.median(tmp[:cnt])
-            for j in range(cnt):
-                tmp[j] = abs(buf[j] - med)
-            scale = MAD_SCALE * np.median(tmp[:cnt])
+            med, mad = _median_mad(srt, cnt)
+            scale = MAD_SCALE * mad
             if scale < floor_rel:
                 scale = floor_rel
             if abs(r - med) > k * scale:
@@ -105,10 +142,13 @@ def _hampel_return_kernel(x, new_symbol, new_session, window, k, min_periods, fl
             out[i] = 1
             prev_flag = True
         else:
+            if cnt == window:
+                _sorted_remove(srt, cnt, buf[pos])
+                cnt -= 1
+            _sorted_insert(srt, cnt, r)
+            cnt += 1
             buf[pos] = r
             pos = (pos + 1) % window
-            if cnt < window:
-                cnt += 1
             ref = x[i]
             prev_flag = False
     return out
