@@ -23,6 +23,10 @@ never cross sessions. On random-walk prices levels drift inside the window, so t
 larger ``k`` and has lower recall (see docs/ingestion.md for measured recall / false-positive rate).
 
 Bars whose window holds fewer than ``min_periods`` values get flag 0.
+
+The return kernel keeps its window sorted beside the arrival-order ring, so the median and the
+MAD cost no copy and no selection per bar; its twins (plain Python, and the former ``np.median``
+kernel) are in :mod:`statarb.preprocess.outliers_ref`.
 """
 
 from __future__ import annotations
