@@ -49,6 +49,8 @@ def _execute(notebook: Path) -> list[dict]:
     ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    frames = [str(o.get("data", {})) for o in outputs]
+    assert any("stage" in f and "len" in f for f in frames), "expected the funnel's stage table"
     figs = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(figs) >= 2, "expected the spread and the equity figures"
     return figs
