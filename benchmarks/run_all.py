@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "bench_ingest.py": [],
     "bench_sql_io.py": [],
     "bench_tearsheet.py": [],
+    "bench_hampel.py": [],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "bench_kalman.py": ["--n", "20000", "--n-slow", "2000"],
@@ -31,6 +32,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_ingest.py": ["--rows", "500000", "--ticks", "1000000"],
     "bench_sql_io.py": ["--n", "10000", "--repeat", "1"],
     "bench_tearsheet.py": ["20", "5000"],
+    "bench_hampel.py": ["--symbols", "5", "--days", "20", "--ref-bars", "5000", "--repeat", "1"],
 }
 
 
