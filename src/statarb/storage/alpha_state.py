@@ -1,0 +1,126 @@
+"""Incomplete alpha outputs: a run that stopped half-way is never traded on silently.
+
+The alpha stage streams its outputs (blocks of test times into ``cointegration_results`` and
+``selection_log``, chunks of pairs into ``spread_series``, ``kalman_params``, ``ou_params`` and
+``ou_output``), so a run that stops half-way (an error, a full disk, Ctrl-C) leaves a store in
+which some rows are new and others still the previous run's. Holding every output until the end,
+as the ingestion write batch does (:mod:`statarb.storage.write_batch`), would hold the whole
+universe's outputs in memory, which the streaming exists to avoid. Instead
+:class:`AlphaOutputsHook` writes a marker file beside the alpha Parquet outputs (``MARKER`` in the
+folder holding ``spread_series``) at a run's first save of an alpha output, listing the run's
+alpha nodes still to finish; each node that finishes is struck off, and the file is removed when
+none is left. A node has finished when the next node starts or the run ends: Kedro saves a
+generator node's outputs after its ``after_node_run`` hook, and the project runs nodes one after
+the other (``SequentialRunner``; Dask works inside the nodes). While it exists, a node of another pipeline that reads an alpha output (backtest,
+reporting, sweep) stops with :class:`AlphaIncompleteError`, naming the unfinished nodes and the
+command to run. A marker left by a killed process is handled the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+from statarb.storage.errors import StorageError
+
+#: Catalog entries the alpha pipeline writes (docs/architecture.md).
+ALPHA_OUTPUTS = frozenset(
+    {"cointegration_results", "selection_log", "spread_series", "kalman_params", "ou_params",
+     "ou_output"}
+)  # fmt: skip
+MARKER = "ALPHA_INCOMPLETE.json"
+
+
+class AlphaIncompleteError(StorageError, RuntimeError):
+    """An alpha output is read while an alpha run that wrote to it has not finished."""
+
+
+def marker_path(catalog: Any) -> Path | None:
+    """``MARKER`` in the folder of the ``spread_series`` entry's store (``None`` when the entry
+    is not a file-backed store, e.g. a MemoryDataset in tests)."""
+    try:
+        path = getattr(catalog.get("spread_series"), "_path", None)
+    except Exception:  # noqa: BLE001 - no such entry: nothing to guard
+        return None
+    return None if path is None else Path(str(path)).parent / MARKER
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    """The marker's content, or ``None`` when there is none."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def _write_marker(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    os.replace(tmp, path)
+
+
+class AlphaOutputsHook:
+    """Kedro hook keeping the marker (module docstring)."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._writers: set[str] = set()
+        self._marked = False
+        self._running: str | None = None
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._path = marker_path(catalog)
+        self._writers = {n.name for n in pipeline.nodes if set(n.outputs) & ALPHA_OUTPUTS}
+        self._marked = False
+        self._running = None
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        if self._running is not None:
+            self._finished([self._running])
+        self._running = node.name
+        if self._path is None or node.name in self._writers:
+            return
+        read = sorted(set(node.inputs) & ALPHA_OUTPUTS)
+        state = read_marker(self._path) if read else None
+        if state is not None:
+            raise AlphaIncompleteError(
+                f"{node.name}: {', '.join(read)} may mix two alpha runs: the alpha run of "
+                f"{state['started_at']} did not finish {', '.join(state['pending'])} ({self._path}"
+                "); run `kedro run --pipelines alpha` (or resume it with `--from-nodes`) first"
+            )
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Any) -> None:
+        if self._path is None or self._marked or dataset_name not in ALPHA_OUTPUTS:
+            return
+        old = read_marker(self._path) or {}
+        pending = sorted(set(old.get("pending", [])) | self._writers)
+        started = old.get("started_at") or datetime.now(UTC).isoformat(timespec="seconds")
+        _write_marker(self._path, {"started_at": started, "pending": pending})
+        self._marked = True
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._finished(sorted(self._writers))
+        self._running = None
+
+    def _finished(self, names: list[str]) -> None:
+        done = set(names) & self._writers
+        if self._path is None or not self._marked or not done:
+            return
+        state = read_marker(self._path)
+        if state is None:
+            return
+        pending = [n for n in state["pending"] if n not in done]
+        if pending:
+            _write_marker(self._path, {**state, "pending": pending})
+        else:
+            self._path.unlink(missing_ok=True)
