@@ -261,3 +261,11 @@ def test_store_report_and_cli(recovery_run, tmp_path: Path) -> None:
     assert "recall: 1.0000" in res.output and "beta_rmse" in res.output
     assert "precision: 1.0000" in res.output
     assert "spurious pairs in the tradable set: none" in res.output
+    from statarb.storage.alpha_state import MARKER
+
+    marker = tmp_path / "data/alpha" / MARKER  # a half-finished alpha run: refused, not misread
+    marker.write_text(
+        '{"started_at": "2026-12-04T00:00:00+00:00", "pending": ["alpha_spreads_ou"]}'
+    )
+    res = CliRunner().invoke(recovery_cli, ["--project", str(tmp_path), "--db-url", url])
+    assert res.exit_code != 0 and "did not finish alpha_spreads_ou" in res.output, res.output
