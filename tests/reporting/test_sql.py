@@ -124,3 +124,14 @@ def test_interactive_prompt(tiny_store, monkeypatch, capsys):
     assert "backtest_fills" in out.out and "bars_adjusted" in out.out  # .tables
     assert "n_fills\n10\n" in out.out  # multi-line statement ended by ';'
     assert "error:" in out.err  # a bad statement does not end the session
+
+
+def test_a_half_finished_alpha_run_is_named_not_hidden(tiny_store):
+    from statarb.storage.alpha_state import MARKER
+
+    assert open_store(tiny_store["root"], tiny_store["url"]).warnings == []
+    marker = tiny_store["root"] / "data" / "alpha" / MARKER
+    marker.write_text('{"started_at": "2026-12-04T00:00:00+00:00", "pending": ["alpha_screening"]}')
+    s = open_store(tiny_store["root"], tiny_store["url"])
+    assert any("did not finish alpha_screening" in w for w in s.warnings), s.warnings
+    assert s.con.sql("SELECT count(*) FROM spread_series").fetchall() == [(10,)]  # still readable

@@ -35,6 +35,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from statarb.storage.alpha_state import MARKER, read_marker
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.resolver import StoreRef, load_project, scan_entry
 
@@ -167,6 +168,13 @@ def open_store(
     sess = StoreSession(con, reports_dir=Path(reports_dir))
     for name, ref in refs.items():
         sess.parquet_views[name] = create_store_view(con, name, ref)
+    spreads = refs.get("spread_series")
+    state = read_marker(spreads.root.parent / MARKER) if spreads is not None else None
+    if state is not None:  # a research session may look, but is told the outputs may be mixed
+        sess.warnings.append(
+            f"the alpha run of {state['started_at']} did not finish "
+            f"{', '.join(state['pending'])}: alpha outputs may mix two runs"
+        )
     try:
         if relational != "none":
             from statarb.storage.database import SchemaNotReady
