@@ -95,3 +95,15 @@ def test_no_file_backed_store_no_marker(tmp_path):
         _run(AlphaOutputsHook(), NoStore(), [SCREEN], fail_at="alpha_screening")
     _run(AlphaOutputsHook(), NoStore(), [BACKTEST])
     assert not any(tmp_path.rglob(MARKER))
+
+
+def test_with_an_overlapping_runner_nodes_are_struck_off_at_the_end_only(tmp_path):
+    cat, marker = _Catalog(tmp_path), tmp_path / "alpha" / MARKER
+    hook = AlphaOutputsHook()
+    hook.before_pipeline_run({"runner": "ThreadRunner"}, Pipeline([SCREEN, SPREADS]), cat)
+    hook.before_node_run(SCREEN)
+    hook.before_dataset_saved("cointegration_results", SCREEN)
+    hook.before_node_run(SPREADS)  # may overlap the screening: nothing is struck off yet
+    assert read_marker(marker)["pending"] == ["alpha_screening", "alpha_spreads_ou"]
+    hook.after_pipeline_run()
+    assert not marker.exists()

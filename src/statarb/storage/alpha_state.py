@@ -11,7 +11,8 @@ folder holding ``spread_series``) at a run's first save of an alpha output, list
 alpha nodes still to finish; each node that finishes is struck off, and the file is removed when
 none is left. A node has finished when the next node starts or the run ends: Kedro saves a
 generator node's outputs after its ``after_node_run`` hook, and the project runs nodes one after
-the other (``SequentialRunner``; Dask works inside the nodes). While it exists, a node of another pipeline that reads an alpha output (backtest,
+the other (``SequentialRunner``; Dask works inside the nodes). With another runner, whose nodes may
+overlap, the run's alpha nodes are struck off only when the whole run has succeeded. While it exists, a node of another pipeline that reads an alpha output (backtest,
 reporting, sweep) stops with :class:`AlphaIncompleteError`, naming the unfinished nodes and the
 command to run. A marker left by a killed process is handled the same way.
 """
@@ -73,6 +74,7 @@ class AlphaOutputsHook:
         self._writers: set[str] = set()
         self._marked = False
         self._running: str | None = None
+        self._sequential = True
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -80,10 +82,12 @@ class AlphaOutputsHook:
         self._writers = {n.name for n in pipeline.nodes if set(n.outputs) & ALPHA_OUTPUTS}
         self._marked = False
         self._running = None
+        runner = str(run_params.get("runner"))  # "None": Kedro's default, the SequentialRunner
+        self._sequential = runner == "None" or "Sequential" in runner
 
     @hook_impl
     def before_node_run(self, node: Any) -> None:
-        if self._running is not None:
+        if self._running is not None and self._sequential:
             self._finished([self._running])
         self._running = node.name
         if self._path is None or node.name in self._writers:
