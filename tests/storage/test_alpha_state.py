@@ -107,3 +107,14 @@ def test_with_an_overlapping_runner_nodes_are_struck_off_at_the_end_only(tmp_pat
     assert read_marker(marker)["pending"] == ["alpha_screening", "alpha_spreads_ou"]
     hook.after_pipeline_run()
     assert not marker.exists()
+
+
+def test_a_new_session_is_warned_while_the_marker_exists(tmp_path, caplog):
+    cat = _Catalog(tmp_path)
+    with caplog.at_level("WARNING", logger="statarb.storage.alpha_state"):
+        AlphaOutputsHook().after_catalog_created(cat)
+        assert caplog.text == ""
+        with pytest.raises(RuntimeError):
+            _run(AlphaOutputsHook(), cat, [SCREEN], fail_at="alpha_screening")
+        AlphaOutputsHook().after_catalog_created(cat)
+    assert "did not finish alpha_screening" in caplog.text

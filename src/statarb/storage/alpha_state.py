@@ -14,12 +14,14 @@ generator node's outputs after its ``after_node_run`` hook, and the project runs
 the other (``SequentialRunner``; Dask works inside the nodes). With another runner, whose nodes may
 overlap, the run's alpha nodes are struck off only when the whole run has succeeded. While it exists, a node of another pipeline that reads an alpha output (backtest,
 reporting, sweep) stops with :class:`AlphaIncompleteError`, naming the unfinished nodes and the
-command to run. A marker left by a killed process is handled the same way.
+command to run. A marker left by a killed process is handled the same way. Every catalog a
+session creates (a notebook, ``kedro ipython``, a run) logs a warning while the marker exists.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,8 @@ ALPHA_OUTPUTS = frozenset(
      "ou_output"}
 )  # fmt: skip
 MARKER = "ALPHA_INCOMPLETE.json"
+
+log = logging.getLogger(__name__)
 
 
 class AlphaIncompleteError(StorageError, RuntimeError):
@@ -75,6 +79,17 @@ class AlphaOutputsHook:
         self._marked = False
         self._running: str | None = None
         self._sequential = True
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        path = marker_path(catalog)
+        state = read_marker(path) if path is not None else None
+        if state is not None:
+            log.warning(
+                "alpha outputs may mix two runs: the alpha run of %s did not finish %s (%s); "
+                "`kedro run --pipelines alpha` writes them whole",
+                state["started_at"], ", ".join(state["pending"]), path,
+            )  # fmt: skip
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
