@@ -37,20 +37,13 @@ def report_from_store(
     the ``alpha`` parameters and the truth from the catalog entries ``ground_truth_pairs`` and
     ``ground_truth_beta_paths``. Adds ``pnl`` / ``pnl_summary`` when a backtest run exists."""
     from statarb.alpha.config import AlphaConfig
-    from statarb.storage.alpha_state import MARKER, AlphaIncompleteError, read_marker
+    from statarb.storage.alpha_state import marker_for, require_finished
     from statarb.storage.database import check_schema, get_engine, redact_url
     from statarb.storage.resolver import load_project, scan_entry
     from statarb.storage.sql_io import read_table
 
     proj = load_project(project, env)
-    marker = proj.entry_path("spread_series").parent / MARKER
-    state = read_marker(marker)
-    if state is not None:
-        raise AlphaIncompleteError(
-            f"recovery: the alpha run of {state['started_at']} did not finish "
-            f"{', '.join(state['pending'])} ({marker}), so its outputs may mix two runs; run "
-            "`kedro run --pipelines alpha` first"
-        )
+    require_finished(marker_for(proj.entry_path("spread_series")), "recovery: the alpha outputs")
     cfg = AlphaConfig.from_params(proj.params["alpha"], "alpha")
     truth, beta_paths = rc.load_ground_truth(
         proj.entry_path("ground_truth_pairs"), proj.entry_path("ground_truth_beta_paths")

@@ -80,11 +80,19 @@ def _sorted_insert(s, m, v):
 
 
 @njit(cache=True)
-def _sorted_remove(s, m, v):
-    """Remove one value equal to ``v`` from the sorted ``s[:m]``."""
-    j = np.searchsorted(s[:m], v)
-    for t in range(j, m - 1):
-        s[t] = s[t + 1]
+def _sorted_replace(s, m, old, new):
+    """Replace one value equal to ``old`` by ``new`` in the sorted ``s[:m]``, shifting only the
+    values between the two positions (one pass instead of a removal and an insertion)."""
+    j = np.searchsorted(s[:m], old)  # s[j] == old
+    if new >= old:
+        while j + 1 < m and s[j + 1] < new:
+            s[j] = s[j + 1]
+            j += 1
+    else:
+        while j > 0 and s[j - 1] > new:
+            s[j] = s[j - 1]
+            j -= 1
+    s[j] = new
 
 
 @njit(cache=True)
@@ -147,10 +155,10 @@ def _hampel_return_kernel(x, new_symbol, new_session, window, k, min_periods, fl
             prev_flag = True
         else:
             if cnt == window:
-                _sorted_remove(srt, cnt, buf[pos])
-                cnt -= 1
-            _sorted_insert(srt, cnt, r)
-            cnt += 1
+                _sorted_replace(srt, cnt, buf[pos], r)
+            else:
+                _sorted_insert(srt, cnt, r)
+                cnt += 1
             buf[pos] = r
             pos = (pos + 1) % window
             ref = x[i]

@@ -35,7 +35,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as pads
 
-from statarb.storage.alpha_state import MARKER, read_marker
+from statarb.storage.alpha_state import marker_for, unfinished
 from statarb.storage.parquet_schemas import get_layout
 from statarb.storage.resolver import StoreRef, load_project, scan_entry
 
@@ -169,12 +169,9 @@ def open_store(
     for name, ref in refs.items():
         sess.parquet_views[name] = create_store_view(con, name, ref)
     spreads = refs.get("spread_series")
-    state = read_marker(spreads.root.parent / MARKER) if spreads is not None else None
-    if state is not None:  # a research session may look, but is told the outputs may be mixed
-        sess.warnings.append(
-            f"the alpha run of {state['started_at']} did not finish "
-            f"{', '.join(state['pending'])}: alpha outputs may mix two runs"
-        )
+    what = unfinished(marker_for(spreads.root)) if spreads is not None else None
+    if what is not None:  # a research session may look, but is told the outputs may be mixed
+        sess.warnings.append(f"alpha outputs may mix two runs: {what}")
     try:
         if relational != "none":
             from statarb.storage.database import SchemaNotReady

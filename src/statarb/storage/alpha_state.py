@@ -11,10 +11,11 @@ folder holding ``spread_series``) at a run's first save of an alpha output, list
 alpha nodes still to finish; each node that finishes is struck off, and the file is removed when
 none is left. A node has finished when the next node starts or the run ends: Kedro saves a
 generator node's outputs after its ``after_node_run`` hook, and the project runs nodes one after
-the other (``SequentialRunner``; Dask works inside the nodes). With another runner, whose nodes may
-overlap, the run's alpha nodes are struck off only when the whole run has succeeded. While it exists, a node of another pipeline that reads an alpha output (backtest,
-reporting, sweep) stops with :class:`AlphaIncompleteError`, naming the unfinished nodes and the
-command to run. A marker left by a killed process is handled the same way. Every catalog a
+the other (``SequentialRunner``; Dask works inside the nodes). With another runner, whose nodes
+may overlap, the run's alpha nodes are struck off only when the whole run has succeeded. While
+the marker exists, a node of another pipeline that reads an alpha output (backtest, reporting,
+sweep) and ``statarb recovery`` stop with :class:`AlphaIncompleteError` (:func:`require_finished`),
+naming the unfinished nodes and the command to run. A marker left by a killed process is handled the same way. Every catalog a
 session creates (a notebook, ``kedro ipython``, a run) logs a warning while the marker exists.
 """
 
@@ -45,14 +46,19 @@ class AlphaIncompleteError(StorageError, RuntimeError):
     """An alpha output is read while an alpha run that wrote to it has not finished."""
 
 
+def marker_for(spreads_root: str | Path) -> Path:
+    """The marker beside the ``spread_series`` store at ``spreads_root``."""
+    return Path(str(spreads_root)).parent / MARKER
+
+
 def marker_path(catalog: Any) -> Path | None:
-    """``MARKER`` in the folder of the ``spread_series`` entry's store (``None`` when the entry
-    is not a file-backed store, e.g. a MemoryDataset in tests)."""
+    """:func:`marker_for` the catalog's ``spread_series`` store (``None`` when the entry is not a
+    file-backed store, e.g. a MemoryDataset in tests)."""
     try:
         path = getattr(catalog.get("spread_series"), "_path", None)
     except Exception:  # noqa: BLE001 - no such entry: nothing to guard
         return None
-    return None if path is None else Path(str(path)).parent / MARKER
+    return None if path is None else marker_for(path)
 
 
 def read_marker(path: Path) -> dict[str, Any] | None:
@@ -61,6 +67,26 @@ def read_marker(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
+
+
+def unfinished(path: Path) -> str | None:
+    """``"the alpha run of <start> did not finish <nodes> (<path>)"`` while the marker at
+    ``path`` exists, else ``None``."""
+    state = read_marker(path)
+    if state is None:
+        return None
+    return (f"the alpha run of {state['started_at']} did not finish "
+            f"{', '.join(state['pending'])} ({path})")  # fmt: skip
+
+
+def require_finished(path: Path, who: str) -> None:
+    """Raise :class:`AlphaIncompleteError` for ``who`` while the marker at ``path`` exists."""
+    what = unfinished(path)
+    if what is not None:
+        raise AlphaIncompleteError(
+            f"{who} may mix two alpha runs: {what}; run `kedro run --pipelines alpha` (or resume "
+            "it with `--from-nodes`) first"
+        )
 
 
 def _write_marker(path: Path, state: dict[str, Any]) -> None:
@@ -83,13 +109,10 @@ class AlphaOutputsHook:
     @hook_impl
     def after_catalog_created(self, catalog: Any) -> None:
         path = marker_path(catalog)
-        state = read_marker(path) if path is not None else None
-        if state is not None:
-            log.warning(
-                "alpha outputs may mix two runs: the alpha run of %s did not finish %s (%s); "
-                "`kedro run --pipelines alpha` writes them whole",
-                state["started_at"], ", ".join(state["pending"]), path,
-            )  # fmt: skip
+        what = unfinished(path) if path is not None else None
+        if what is not None:
+            log.warning("alpha outputs may mix two runs: %s; `kedro run --pipelines alpha` "
+                        "writes them whole", what)  # fmt: skip
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -108,13 +131,8 @@ class AlphaOutputsHook:
         if self._path is None or node.name in self._writers:
             return
         read = sorted(set(node.inputs) & ALPHA_OUTPUTS)
-        state = read_marker(self._path) if read else None
-        if state is not None:
-            raise AlphaIncompleteError(
-                f"{node.name}: {', '.join(read)} may mix two alpha runs: the alpha run of "
-                f"{state['started_at']} did not finish {', '.join(state['pending'])} ({self._path}"
-                "); run `kedro run --pipelines alpha` (or resume it with `--from-nodes`) first"
-            )
+        if read:
+            require_finished(self._path, f"{node.name}: {', '.join(read)}")
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, node: Any) -> None:
